@@ -1,0 +1,48 @@
+# Kabinet: `make run` for the demo, `make test` for the whole suite. See README.md.
+SHELL := /bin/bash
+PORT ?= 8000
+VENV := .venv
+PY := $(VENV)/bin/python
+# pyenv (and uv) read .python-version; without them, any python3.12 on PATH will do.
+PYTHON ?= $(shell command -v python3.12 || command -v python3)
+
+.PHONY: run test lint pytest install install-dev messages lock bench clean
+
+$(VENV)/.installed: requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Kabinet needs Python 3.12 or newer (.python-version)")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+# Compiled translations are build output (ignored by git): made from the .po files here.
+messages: $(VENV)/.installed
+	@cd kabinet && ../$(PY) ../manage.py compilemessages --verbosity 0
+
+run: install messages
+	DEBUG=true $(PY) manage.py migrate --noinput --verbosity 0
+	DEBUG=true $(PY) manage.py seed_demo
+	@echo
+	@echo "Kabinet is starting on http://127.0.0.1:$(PORT)/  (Ctrl-C stops the server and the worker)"
+	@DEBUG=true PORT=$(PORT) scripts/run-demo
+
+test: install-dev messages
+	CI=$(CI) scripts/test
+
+lint: install-dev
+	scripts/test lint
+
+bench: install-dev
+	@echo "Benchmarks arrive with the catalog issue (bench/)."
+
+lock:
+	scripts/lock
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,124 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from kabinet.accounts.models import User
+from kabinet.accounts.roles import StaffRole
+from kabinet.accounts.services import staff_user_create, user_create
+from kabinet.content.services import info_page_upsert
+from kabinet.demo import data
+from kabinet.partners.models import Counterparty, Partner
+from kabinet.partners.rights import Right, Role
+from kabinet.partners.services import (
+    agreement_create,
+    contact_create,
+    counterparty_create,
+    delivery_address_create,
+    membership_create,
+    partner_create,
+)
+
+
+class Command(BaseCommand):
+    help = "Load the demo data set (a medical-goods supplier). Safe to run again."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if Partner.objects.filter(erp_id=_erp_id("zdorovie")).exists():
+            self.stdout.write("Demo data is already loaded.")
+        else:
+            seed()
+            self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+        self.stdout.write(sign_in_table())
+
+
+def _erp_id(key: str) -> str:
+    return f"DEMO-{key}"
+
+
+@transaction.atomic
+def seed() -> None:
+    """All or nothing: a half-loaded demo would be skipped by the check above forever."""
+    staff: dict[str, User] = {}
+    for email, full_name, roles in data.STAFF:
+        staff[email] = staff_user_create(
+            email=email,
+            full_name=full_name,
+            password=data.DEMO_PASSWORD,
+            roles=[StaffRole(role) for role in roles],
+        )
+
+    partners: dict[str, Partner] = {}
+    for key, name, city, parent_key, manager_email in data.PARTNERS:
+        partners[key] = partner_create(
+            name=name,
+            city=city,
+            parent=partners[parent_key] if parent_key else None,
+            manager=staff[manager_email],
+            erp_id=_erp_id(key),
+        )
+
+    counterparties: dict[str, Counterparty] = {}
+    for key, name, country, tax_id, kpp_or_reg, address in data.COUNTERPARTIES:
+        counterparties[tax_id] = counterparty_create(
+            partner=partners[key],
+            name=name,
+            country=country,
+            tax_id=tax_id,
+            kpp=kpp_or_reg if country == "RU" else "",
+            registration_number=kpp_or_reg if country != "RU" else "",
+            legal_address=address,
+            erp_id=_erp_id(tax_id),
+        )
+
+    for tax_id, number, currency, price_list, deferral, is_main in data.AGREEMENTS:
+        agreement_create(
+            counterparty=counterparties[tax_id],
+            number=number,
+            currency=currency,
+            price_list=price_list,
+            payment_deferral_days=deferral,
+            is_main=is_main,
+        )
+
+    for key, title, postal_code, city, address, is_default in data.ADDRESSES:
+        delivery_address_create(
+            partner=partners[key],
+            title=title,
+            postal_code=postal_code,
+            city=city,
+            address=address,
+            is_default=is_default,
+        )
+
+    for key, full_name, position, email, phone in data.CONTACTS:
+        contact_create(
+            partner=partners[key], full_name=full_name, position=position, email=email, phone=phone
+        )
+
+    for email, full_name, phone, memberships in data.PARTNER_USERS:
+        user = user_create(
+            email=email, full_name=full_name, phone=phone, password=data.DEMO_PASSWORD
+        )
+        for key, role, rights in memberships:
+            membership_create(
+                partner=partners[key],
+                user=user,
+                role=Role(role),
+                rights=frozenset(Right(right) for right in rights),
+            )
+            contact_create(
+                partner=partners[key], full_name=full_name, email=email, phone=phone, user=user
+            )
+
+    for page in data.INFO_PAGES:
+        info_page_upsert(**page)
+
+
+def sign_in_table() -> str:
+    rows = data.sign_ins()
+    width = max(len(row.email) for row in rows)
+    lines = ["", "Demo sign-ins (password for all: " + data.DEMO_PASSWORD + "):"]
+    for row in rows:
+        lines.append(f"  {row.email.ljust(width)}  {row.role:<24} {row.company}")
+    return "\n".join(lines)

@@ -1,0 +1,92 @@
+"""Tenant resolution and access checks.
+
+The middleware resolves, once per request, which partner the signed-in user works in
+(`request.partner`, `request.membership`). Views then declare what they need:
+
+    @require_right(Right.ORDERS)       a partner member with that section right
+    @require_partner                   any member of the current partner
+    @staff_required("partners.view_partner")   staff with that permission
+
+A request that names another partner's object gets 404, the same as a missing one (ACC10);
+so does a non-staff user on a staff page: nobody learns what exists elsewhere.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Concatenate
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+
+from kabinet.accounts.models import User
+from kabinet.partners.models import Membership, Partner
+from kabinet.partners.rights import Right
+from kabinet.partners.selectors import membership_list_for_user
+
+
+class PartnerRequest(HttpRequest):
+    """What views see after TenantMiddleware (for type checking)."""
+
+    user: User
+    partner: Partner | None
+    membership: Membership | None
+    memberships: list[Membership]
+
+
+class TenantMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        memberships: list[Membership] = []
+        user = request.user
+        if user.is_authenticated and isinstance(user, User) and user.is_active:
+            memberships = membership_list_for_user(user=user)
+        current = memberships[0] if memberships else None
+        request.memberships = memberships  # type: ignore[attr-defined]
+        request.membership = current  # type: ignore[attr-defined]
+        request.partner = current.partner if current else None  # type: ignore[attr-defined]
+        return self.get_response(request)
+
+
+type View[**P] = Callable[Concatenate[PartnerRequest, P], HttpResponse]
+
+
+def require_partner[**P](view: View[P]) -> View[P]:
+    @wraps(view)
+    def wrapper(request: PartnerRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        if request.membership is None:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def require_right[**P](right: Right) -> Callable[[View[P]], View[P]]:
+    def decorator(view: View[P]) -> View[P]:
+        @wraps(view)
+        def wrapper(request: PartnerRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+            if request.membership is None:
+                raise Http404
+            if not request.membership.has_right(right):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def staff_required[**P](permission: str) -> Callable[[View[P]], View[P]]:
+    def decorator(view: View[P]) -> View[P]:
+        @wraps(view)
+        def wrapper(request: PartnerRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+            if not request.user.is_staff:
+                raise Http404
+            if not request.user.has_perm(permission):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

@@ -1,0 +1,104 @@
+"""The sidebar menu (ACC2): two levels, each item shown only to users who may open it.
+
+Later features add their sections here; an item names the URL and what it requires.
+"""
+
+from dataclasses import dataclass, field
+
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from kabinet.partners.access import PartnerRequest
+from kabinet.partners.rights import Right
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    label: str | Promise
+    url_name: str
+    right: Right | None = None  # a partner section right
+    partner: bool = False  # needs a current partner
+    permission: str | None = None  # a staff permission
+    head_company: bool = False  # only for the head company of a holding
+
+    def visible_to(self, request: PartnerRequest) -> bool:
+        membership = request.membership
+        if (self.partner or self.right or self.head_company) and membership is None:
+            return False
+        if self.right and membership and not membership.has_right(self.right):
+            return False
+        if self.head_company and not getattr(membership, "partner_has_subsidiaries", False):
+            return False
+        return not (
+            self.permission
+            and not (request.user.is_staff and request.user.has_perm(self.permission))
+        )
+
+
+@dataclass(frozen=True)
+class MenuSection:
+    label: str | Promise
+    items: tuple[MenuItem, ...]
+
+
+@dataclass
+class VisibleItem:
+    label: str | Promise
+    url: str
+    active: bool
+
+
+@dataclass
+class VisibleSection:
+    label: str | Promise
+    items: list[VisibleItem] = field(default_factory=list)
+
+    @property
+    def active(self) -> bool:
+        return any(item.active for item in self.items)
+
+
+MENU: tuple[MenuSection, ...] = (
+    MenuSection(
+        _("Company"),
+        (
+            MenuItem(_("Profile"), "partners:company", partner=True),
+            MenuItem(_("Counterparties"), "partners:counterparties", partner=True),
+            MenuItem(_("Agreements"), "partners:agreements", partner=True),
+            MenuItem(_("Delivery addresses"), "partners:addresses", partner=True),
+            MenuItem(_("Contacts"), "partners:contacts", partner=True),
+            MenuItem(_("Subsidiaries"), "partners:subsidiaries", head_company=True),
+        ),
+    ),
+    MenuSection(
+        _("Supplier"),
+        (
+            MenuItem(_("Partners"), "partners:staff_list", permission="partners.view_partner"),
+            MenuItem(
+                _("Information pages"),
+                "admin:content_infopage_changelist",
+                permission="content.change_infopage",
+            ),
+            MenuItem(_("Administration"), "admin:index", permission="accounts.view_user"),
+        ),
+    ),
+)
+
+
+def menu_for(request: PartnerRequest) -> list[VisibleSection]:
+    sections = []
+    for section in MENU:
+        visible = VisibleSection(section.label)
+        for item in section.items:
+            if item.visible_to(request):
+                url = reverse(item.url_name)
+                active = request.path == url or (
+                    url != "/" and request.path.startswith(url) and not item.url_name.endswith(
+                        "company"
+                    )
+                )
+                visible.items.append(VisibleItem(item.label, url, active))
+        if visible.items:
+            sections.append(visible)
+    return sections

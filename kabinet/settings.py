@@ -173,11 +173,12 @@ USE_TZ = True
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Moscow")
 LANGUAGE_COOKIE_NAME = "kabinet_language"
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
-LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SAMESITE = "Lax"  # also hard-coded in accounts.views (typed Literal)
 
 # --- Static and media files -------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every start otherwise
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 STORAGES = {

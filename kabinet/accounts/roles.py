@@ -29,22 +29,44 @@ STAFF_ROLE_LABELS = {
     StaffRole.SUPPORT: _("Support"),
 }
 
-_PARTNER_READ = ["partners.view_partner", "partners.view_counterparty", "partners.view_agreement",
-                 "partners.view_deliveryaddress", "partners.view_contact",
-                 "partners.view_membership"]
-_PARTNER_WRITE = ["partners.change_partner", "partners.change_contact",
-                  "partners.change_deliveryaddress", "partners.add_contact",
-                  "partners.add_deliveryaddress"]
-_CONTENT = ["content.view_infopage", "content.add_infopage", "content.change_infopage",
-            "content.delete_infopage"]
+_PARTNER_READ = [
+    "partners.view_partner",
+    "partners.view_counterparty",
+    "partners.view_agreement",
+    "partners.view_deliveryaddress",
+    "partners.view_contact",
+    "partners.view_membership",
+]
+_PARTNER_WRITE = [
+    "partners.change_partner",
+    "partners.change_contact",
+    "partners.change_deliveryaddress",
+    "partners.add_contact",
+    "partners.add_deliveryaddress",
+]
+_CONTENT = [
+    "content.view_infopage",
+    "content.add_infopage",
+    "content.change_infopage",
+    "content.delete_infopage",
+]
 
 STAFF_ROLE_PERMISSIONS: dict[StaffRole, list[str]] = {
     StaffRole.ADMINISTRATOR: [
-        *_PARTNER_READ, *_PARTNER_WRITE, *_CONTENT,
-        "partners.add_partner", "partners.add_membership", "partners.change_membership",
-        "partners.delete_membership", "partners.add_counterparty", "partners.change_counterparty",
-        "partners.add_agreement", "partners.change_agreement",
-        "accounts.view_user", "accounts.add_user", "accounts.change_user",
+        *_PARTNER_READ,
+        *_PARTNER_WRITE,
+        *_CONTENT,
+        "partners.add_partner",
+        "partners.add_membership",
+        "partners.change_membership",
+        "partners.delete_membership",
+        "partners.add_counterparty",
+        "partners.change_counterparty",
+        "partners.add_agreement",
+        "partners.change_agreement",
+        "accounts.view_user",
+        "accounts.add_user",
+        "accounts.change_user",
     ],
     StaffRole.MANAGER: [*_PARTNER_READ, *_PARTNER_WRITE, "accounts.view_user"],
     StaffRole.APPROVER: [*_PARTNER_READ],

@@ -5,6 +5,7 @@ Every sign-in listed here is printed by `manage.py seed_demo` and must appear in
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 DEMO_PASSWORD = "kabinet-demo-2026"
 SUPPLIER_NAME = "МедТехСнаб"
@@ -38,10 +39,14 @@ STAFF_ROLE_TITLES = {
 # Partners: key, name, city, head company key, manager e-mail, ERP id.
 PARTNERS = [
     ("zdorovie", "Группа клиник «Здоровье»", "Москва", None, "manager@medtech.example"),
-    ("zdorovie-north", "Клиника «Здоровье» Север", "Санкт-Петербург", "zdorovie",
-     "manager@medtech.example"),
-    ("zdorovie-south", "Клиника «Здоровье» Юг", "Краснодар", "zdorovie",
-     "manager@medtech.example"),
+    (
+        "zdorovie-north",
+        "Клиника «Здоровье» Север",
+        "Санкт-Петербург",
+        "zdorovie",
+        "manager@medtech.example",
+    ),
+    ("zdorovie-south", "Клиника «Здоровье» Юг", "Краснодар", "zdorovie", "manager@medtech.example"),
     ("farmaplus", "Аптечная сеть «Фарма Плюс»", "Новосибирск", None, "manager2@medtech.example"),
     ("baltic", "SIA Baltic Medical", "Rīga", None, "manager2@medtech.example"),
     # Created by the ERP exchange, no key user yet: shown as inactive (PRT2).
@@ -50,20 +55,62 @@ PARTNERS = [
 
 # Counterparties: partner key, name, country, tax ID, KPP or registration number, address.
 COUNTERPARTIES = [
-    ("zdorovie", "ООО «Здоровье Холдинг»", "RU", "7701234560", "770101001",
-     "125009, Москва, ул. Тверская, 7"),
-    ("zdorovie-north", "ООО «Клиника Здоровье Север»", "RU", "7812345675", "781201001",
-     "191186, Санкт-Петербург, Невский пр., 28"),
-    ("zdorovie-south", "ООО «Клиника Здоровье Юг»", "RU", "5023456783", "231001001",
-     "350000, Краснодар, ул. Красная, 112"),
-    ("farmaplus", "ООО «Фарма Плюс»", "RU", "5409876540", "540901001",
-     "630099, Новосибирск, Красный пр., 25"),
-    ("farmaplus", "ООО «Фарма Плюс Логистик»", "RU", "6630123450", "663001001",
-     "620014, Екатеринбург, ул. Малышева, 51"),
-    ("baltic", "SIA Baltic Medical", "LV", "40003000002", "LV40003000002",
-     "Brīvības iela 40, Rīga, LV-1050"),
-    ("dentapro", "ООО «Дента Про»", "RU", "7719876544", "771901001",
-     "620075, Екатеринбург, ул. Ленина, 50"),
+    (
+        "zdorovie",
+        "ООО «Здоровье Холдинг»",
+        "RU",
+        "7701234560",
+        "770101001",
+        "125009, Москва, ул. Тверская, 7",
+    ),
+    (
+        "zdorovie-north",
+        "ООО «Клиника Здоровье Север»",
+        "RU",
+        "7812345675",
+        "781201001",
+        "191186, Санкт-Петербург, Невский пр., 28",
+    ),
+    (
+        "zdorovie-south",
+        "ООО «Клиника Здоровье Юг»",
+        "RU",
+        "5023456783",
+        "231001001",
+        "350000, Краснодар, ул. Красная, 112",
+    ),
+    (
+        "farmaplus",
+        "ООО «Фарма Плюс»",
+        "RU",
+        "5409876540",
+        "540901001",
+        "630099, Новосибирск, Красный пр., 25",
+    ),
+    (
+        "farmaplus",
+        "ООО «Фарма Плюс Логистик»",
+        "RU",
+        "6630123450",
+        "663001001",
+        "620014, Екатеринбург, ул. Малышева, 51",
+    ),
+    (
+        "baltic",
+        "SIA Baltic Medical",
+        "LV",
+        "40003000002",
+        "LV40003000002",
+        "Brīvības iela 40, Rīga, LV-1050",
+    ),
+    (
+        "dentapro",
+        "ООО «Дента Про»",
+        "RU",
+        "7719876544",
+        "771901001",
+        "620075, Екатеринбург, ул. Ленина, 50",
+    ),
 ]
 
 # Agreements: counterparty tax ID, number, currency, price list, deferral days, main.
@@ -90,42 +137,71 @@ ADDRESSES = [
 ]
 
 # Partner users: email, full name, phone, [(partner key, role, rights)].
-PARTNER_USERS = [
-    ("olga@zdorovie.example", "Ольга Смирнова", "+7 916 123-45-67",
-     [("zdorovie", "partner_admin", []), ("zdorovie-north", "partner_admin", [])]),
-    ("sergey@zdorovie.example", "Сергей Кузнецов", "+7 918 222-33-44",
-     [("zdorovie-south", "partner_admin", [])]),
-    ("ivan@zdorovie.example", "Иван Петров", "+7 916 765-43-21",
-     [("zdorovie", "partner_user", ["orders", "materials", "support"]),
-      ("zdorovie-south", "partner_user", ["orders", "reports"])]),
-    ("anna@farmaplus.example", "Анна Волкова", "+7 913 555-66-77",
-     [("farmaplus", "partner_admin", [])]),
-    ("petr@farmaplus.example", "Пётр Соловьёв", "+7 913 888-99-00",
-     [("farmaplus", "partner_user", ["orders", "finance"])]),
-    ("janis@balticmed.example", "Jānis Bērziņš", "+371 2612 3456",
-     [("baltic", "partner_admin", [])]),
+PARTNER_USERS: list[tuple[str, str, str, list[tuple[str, str, list[str]]]]] = [
+    (
+        "olga@zdorovie.example",
+        "Ольга Смирнова",
+        "+7 916 123-45-67",
+        [("zdorovie", "partner_admin", []), ("zdorovie-north", "partner_admin", [])],
+    ),
+    (
+        "sergey@zdorovie.example",
+        "Сергей Кузнецов",
+        "+7 918 222-33-44",
+        [("zdorovie-south", "partner_admin", [])],
+    ),
+    (
+        "ivan@zdorovie.example",
+        "Иван Петров",
+        "+7 916 765-43-21",
+        [
+            ("zdorovie", "partner_user", ["orders", "materials", "support"]),
+            ("zdorovie-south", "partner_user", ["orders", "reports"]),
+        ],
+    ),
+    (
+        "anna@farmaplus.example",
+        "Анна Волкова",
+        "+7 913 555-66-77",
+        [("farmaplus", "partner_admin", [])],
+    ),
+    (
+        "petr@farmaplus.example",
+        "Пётр Соловьёв",
+        "+7 913 888-99-00",
+        [("farmaplus", "partner_user", ["orders", "finance"])],
+    ),
+    (
+        "janis@balticmed.example",
+        "Jānis Bērziņš",
+        "+371 2612 3456",
+        [("baltic", "partner_admin", [])],
+    ),
 ]
 
 # Contacts without an account: partner key, name, position, email, phone.
 CONTACTS = [
-    ("zdorovie", "Елена Морозова", "Главный бухгалтер", "buh@zdorovie.example",
-     "+7 495 100-20-30"),
-    ("zdorovie", "Андрей Лебедев", "Заведующий складом", "sklad@zdorovie.example",
-     "+7 495 100-20-31"),
-    ("farmaplus", "Татьяна Никитина", "Директор", "director@farmaplus.example",
-     "+7 383 200-30-40"),
+    ("zdorovie", "Елена Морозова", "Главный бухгалтер", "buh@zdorovie.example", "+7 495 100-20-30"),
+    (
+        "zdorovie",
+        "Андрей Лебедев",
+        "Заведующий складом",
+        "sklad@zdorovie.example",
+        "+7 495 100-20-31",
+    ),
+    ("farmaplus", "Татьяна Никитина", "Директор", "director@farmaplus.example", "+7 383 200-30-40"),
     ("baltic", "Līga Ozola", "Purchasing manager", "liga@balticmed.example", "+371 6700 1122"),
     ("dentapro", "Виктор Зайцев", "Главный врач", "info@dentapro.example", "+7 343 300-40-50"),
 ]
 
-INFO_PAGES = [
+INFO_PAGES: list[dict[str, Any]] = [
     {
         "slug": "portal-features",
         "position": 1,
         "title_ru": "Возможности портала",
         "title_en": "What the portal does",
         "summary_ru": "Заказы по контрактным ценам, счета, оплаты и отчёты — круглосуточно.",
-        "summary_en": "Orders at contract prices, invoices, payments and reports, around the clock.",
+        "summary_en": "Orders at contract prices, invoices, payments and reports, day and night.",
         "body_ru": (
             "В личном кабинете партнёра вы видите каталог с вашими ценами и остатками, "
             "оформляете заказы и черновики, загружаете заказ из файла.\n\n"

@@ -17,6 +17,7 @@ from typing import Concatenate
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django_htmx.middleware import HtmxDetails
 
 from kabinet.accounts.models import User
 from kabinet.partners.models import Membership, Partner
@@ -31,6 +32,7 @@ class PartnerRequest(HttpRequest):
     partner: Partner | None
     membership: Membership | None
     memberships: list[Membership]
+    htmx: HtmxDetails
 
 
 class TenantMiddleware:

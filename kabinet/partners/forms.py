@@ -12,7 +12,11 @@ class StaffPartnerFilterForm(forms.Form):
         required=False,
         max_length=100,
         widget=forms.TextInput(
-            attrs={"placeholder": _("Name, tax ID or city"), "type": "search", "class": "form-control"}
+            attrs={
+                "placeholder": _("Name, tax ID or city"),
+                "type": "search",
+                "class": "form-control",
+            }
         ),
     )
     active = forms.ChoiceField(

@@ -6,16 +6,24 @@ from django.utils.translation import gettext_lazy as _
 from kabinet.partners.rights import ALL_RIGHTS, Right, Role
 
 
+def _has_key_user() -> Exists:
+    return Exists(
+        Membership.objects.filter(
+            partner=OuterRef("pk"), role=Role.PARTNER_ADMIN, user__is_active=True
+        )
+    )
+
+
 class PartnerQuerySet(models.QuerySet["Partner"]):
     def for_partner(self, partner: "Partner") -> "PartnerQuerySet":
         return self.filter(pk=partner.pk)
 
     def with_activity(self) -> "PartnerQuerySet":
         """Annotate `is_active`: a partner is active while an active key user is bound (PRT2)."""
-        key_user = Membership.objects.filter(
-            partner=OuterRef("pk"), role=Role.PARTNER_ADMIN, user__is_active=True
-        )
-        return self.annotate(is_active=Exists(key_user))
+        return self.annotate(is_active=_has_key_user())
+
+    def active(self, is_active: bool) -> "PartnerQuerySet":
+        return self.filter(_has_key_user() if is_active else ~_has_key_user())
 
 
 class Partner(models.Model):
@@ -259,4 +267,3 @@ class Membership(models.Model):
 
     def has_right(self, right: Right) -> bool:
         return right in self.granted_rights
-

@@ -19,7 +19,9 @@ def membership_list_for_user(*, user: User) -> list[Membership]:
     return list(
         Membership.objects.filter(user=user)
         .select_related("partner")
-        .annotate(partner_has_subsidiaries=Exists(Partner.objects.filter(parent=OuterRef("partner"))))
+        .annotate(
+            partner_has_subsidiaries=Exists(Partner.objects.filter(parent=OuterRef("partner")))
+        )
         .order_by(F("selected_at").desc(nulls_last=True), "partner__name", "pk")
     )
 
@@ -75,7 +77,7 @@ def staff_partner_list(
             Q(name__icontains=search) | Q(city__icontains=search) | Q(pk__in=tax_match)
         )
     if active is not None:
-        partners = partners.filter(is_active=active)
+        partners = partners.active(active)
     if manager_id is not None:
         partners = partners.filter(manager_id=manager_id)
     return partners.order_by("name", "pk")
@@ -86,20 +88,24 @@ def staff_partner_card(*, partner_id: int) -> Partner:
     return (
         Partner.objects.with_activity()
         .select_related("manager", "parent")
+        .prefetch_related(Prefetch("counterparties", queryset=Counterparty.objects.all()))
         .prefetch_related(
-            "counterparties",
-            Prefetch("agreements", queryset=Agreement.objects.select_related("counterparty")),
+            Prefetch("agreements", queryset=Agreement.objects.select_related("counterparty"))
+        )
+        .prefetch_related(
             Prefetch(
                 "delivery_addresses",
                 queryset=DeliveryAddress.objects.select_related("counterparty"),
-            ),
-            "contacts",
+            )
+        )
+        .prefetch_related(Prefetch("contacts", queryset=Contact.objects.all()))
+        .prefetch_related(
             Prefetch(
                 "memberships",
                 queryset=Membership.objects.select_related("user").order_by("role", "user__email"),
-            ),
-            Prefetch("subsidiaries", queryset=Partner.objects.order_by("name")),
+            )
         )
+        .prefetch_related(Prefetch("subsidiaries", queryset=Partner.objects.order_by("name")))
         .get(pk=partner_id)
     )
 

@@ -36,7 +36,12 @@ def partner_create(
             _("A subsidiary cannot be the head company of another partner."), code="nested_holding"
         )
     return Partner.objects.create(
-        name=name, city=city, parent=parent, manager=manager, erp_id=erp_id, email=email,
+        name=name,
+        city=city,
+        parent=parent,
+        manager=manager,
+        erp_id=erp_id,
+        email=email,
         phone=phone,
     )
 
@@ -143,7 +148,11 @@ def contact_create(
     user: User | None = None,
 ) -> Contact:
     return Contact.objects.create(
-        partner=partner, full_name=full_name, position=position, email=email, phone=phone,
+        partner=partner,
+        full_name=full_name,
+        position=position,
+        email=email,
+        phone=phone,
         user=user,
     )
 

@@ -72,9 +72,9 @@ def partner_switch(request: PartnerRequest) -> HttpResponse:
         membership = membership_select(user=request.user, partner_id=partner_id)
     except (ValueError, Membership.DoesNotExist) as exc:
         raise Http404 from exc
-    messages.success(request, _("You are now working as %(partner)s.") % {
-        "partner": membership.partner.name
-    })
+    messages.success(
+        request, _("You are now working as %(partner)s.") % {"partner": membership.partner.name}
+    )
     next_url = request.POST.get("next", "/")
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = "/"

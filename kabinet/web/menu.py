@@ -94,9 +94,9 @@ def menu_for(request: PartnerRequest) -> list[VisibleSection]:
             if item.visible_to(request):
                 url = reverse(item.url_name)
                 active = request.path == url or (
-                    url != "/" and request.path.startswith(url) and not item.url_name.endswith(
-                        "company"
-                    )
+                    url != "/"
+                    and request.path.startswith(url)
+                    and not item.url_name.endswith("company")
                 )
                 visible.items.append(VisibleItem(item.label, url, active))
         if visible.items:

@@ -20,8 +20,8 @@ from kabinet.partners.access import PartnerRequest
 def home(request: PartnerRequest) -> HttpResponse:
     """Anonymous visitors: the public home page with sign-in (ACC1). Others: their start page."""
     if not request.user.is_authenticated:
-        context = {"form": SignInForm(request), "pages": info_page_list_for_home()}
-        return render(request, "web/home_public.html", context)
+        public = {"form": SignInForm(request), "pages": info_page_list_for_home()}
+        return render(request, "web/home_public.html", public)
     context: dict[str, object] = {}
     if request.partner is not None:
         context["profile"] = partner_selectors.partner_profile(partner=request.partner)
@@ -32,7 +32,7 @@ def _check(probe: Callable[[], dict[str, object]]) -> dict[str, object]:
     started = time.perf_counter()
     try:
         result = {"ok": True, **probe()}
-    except Exception as exc:  # noqa: BLE001 - a health check reports every failure
+    except Exception as exc:
         result = {"ok": False, "error": exc.__class__.__name__}
     result["ms"] = round((time.perf_counter() - started) * 1000, 1)
     return result
@@ -71,4 +71,3 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503
     )
-

@@ -1,0 +1,38 @@
+"""Helpers the tests share: outside services, signed-in clients."""
+
+import os
+import socket
+from urllib.parse import urlparse
+
+import pytest
+from django.test import Client
+
+from kabinet.accounts.models import User
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+def require_service(available: bool, what: str) -> None:
+    """Skip a test whose outside service is missing; in CI, fail it instead."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is required in CI but is not available", pytrace=False)
+    pytest.skip(f"{what} is not available")
+
+
+def tcp_reachable(url: str, default_port: int) -> bool:
+    parsed = urlparse(url)
+    address = (parsed.hostname or "127.0.0.1", parsed.port or default_port)
+    try:
+        with socket.create_connection(address, timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def signed_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client

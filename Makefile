@@ -21,18 +21,21 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-# Compiled translations are build output (ignored by git): made from the .po files here.
+# Refresh the translation catalogs after changing user-visible text, translate the new
+# entries in kabinet/locale/ru/LC_MESSAGES/django.po, then run this again to compile them.
+# The compiled .mo files are committed, so a new machine needs no gettext tools.
 messages: $(VENV)/.installed
-	@cd kabinet && ../$(PY) ../manage.py compilemessages --verbosity 0
+	cd kabinet && ../$(PY) ../manage.py makemessages -l ru -l en --ignore settings_test.py --no-obsolete --verbosity 0
+	cd kabinet && ../$(PY) ../manage.py compilemessages --verbosity 0
 
-run: install messages
+run: install
 	DEBUG=true $(PY) manage.py migrate --noinput --verbosity 0
 	DEBUG=true $(PY) manage.py seed_demo
 	@echo
 	@echo "Kabinet is starting on http://127.0.0.1:$(PORT)/  (Ctrl-C stops the server and the worker)"
 	@DEBUG=true PORT=$(PORT) scripts/run-demo
 
-test: install-dev messages
+test: install-dev
 	CI=$(CI) scripts/test
 
 lint: install-dev

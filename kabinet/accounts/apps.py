@@ -8,8 +8,9 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        # Staff role groups need the permission rows, which exist only after migrate; the
-        # handler keeps the groups in step with kabinet.accounts.roles on every migrate.
+        # Staff role groups need permission rows, which Django creates app by app after
+        # migrate (and again after a test flush). Listening to every app's post_migrate means
+        # the last call sees them all; the sync is idempotent.
         from kabinet.accounts.services import staff_roles_sync_after_migrate
 
-        post_migrate.connect(staff_roles_sync_after_migrate, sender=self)
+        post_migrate.connect(staff_roles_sync_after_migrate, dispatch_uid="staff_roles_sync")

@@ -10,7 +10,7 @@ class InfoPage(models.Model):
     an editor cannot put script into a public page.
     """
 
-    slug = models.SlugField(_("address"), unique=True)
+    slug = models.SlugField(_("URL slug"), unique=True)
     title_ru = models.CharField(_("title (Russian)"), max_length=200)
     title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
     summary_ru = models.CharField(_("summary (Russian)"), max_length=300, blank=True)
@@ -19,7 +19,7 @@ class InfoPage(models.Model):
     body_en = models.TextField(_("text (English)"), blank=True)
     is_published = models.BooleanField(_("published"), default=True)
     show_on_home = models.BooleanField(_("show on the home page"), default=True)
-    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    position = models.PositiveSmallIntegerField(_("sort order"), default=0)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:

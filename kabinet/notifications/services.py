@@ -1,10 +1,17 @@
 from functools import partial
 
 from django.db import transaction
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 from django.utils import translation
 
 from kabinet.notifications.tasks import email_send
+
+
+def _render_text(name: str, context: dict[str, object]) -> str:
+    """Plain-text parts are not HTML: "Anna & Co" must not arrive as "Anna &amp; Co"."""
+    template = get_template(name).template  # type: ignore[attr-defined]
+    return str(template.render(Context(context, autoescape=False)))
 
 
 def email_enqueue(
@@ -18,8 +25,8 @@ def email_enqueue(
     enqueue the message once the surrounding transaction commits (never for a rolled-back
     change)."""
     with translation.override(language or translation.get_language()):
-        subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
-        text_body = render_to_string(f"{template}.txt", context)
+        subject = " ".join(_render_text(f"{template}_subject.txt", context).split())
+        text_body = _render_text(f"{template}.txt", context)
         html_body = render_to_string(f"{template}.html", context)
     transaction.on_commit(
         partial(

@@ -59,6 +59,9 @@ class Partner(models.Model):
 
     objects = PartnerQuerySet.as_manager()
 
+    # Only on partners read through PartnerQuerySet.with_activity(): not a column.
+    is_active: bool
+
     class Meta:
         verbose_name = _("partner")
         verbose_name_plural = _("partners")

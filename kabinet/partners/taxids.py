@@ -27,7 +27,7 @@ def tax_id_normalize(*, country: str, tax_id: str) -> str:
         return str(module.validate(cleaned))
     except StdnumError as exc:
         raise ValidationError(
-            _("%(name)s %(value)s is not valid: check the digits."),
+            _("%(value)s is not a valid %(name)s: check the digits."),
             code="tax_id_invalid",
             params={"name": name, "value": tax_id},
         ) from exc

@@ -2,7 +2,7 @@ import time
 from collections.abc import Callable
 
 from django.contrib.auth.decorators import login_not_required
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -46,6 +46,7 @@ def _database() -> dict[str, object]:
 
 
 def _cache() -> dict[str, object]:
+    cache = caches["default"]
     cache.set("healthz", "1", timeout=10)
     if cache.get("healthz") != "1":
         raise RuntimeError("cache did not return what was stored")

@@ -1,0 +1,82 @@
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.db.models import Model
+
+from kabinet.accounts.models import User
+from kabinet.accounts.roles import StaffRole
+from kabinet.content.models import InfoPage
+from kabinet.demo import data
+from kabinet.partners.models import (
+    Agreement,
+    Contact,
+    Counterparty,
+    DeliveryAddress,
+    Membership,
+    Partner,
+)
+
+README = Path(__file__).resolve().parents[3] / "README.md"
+MODELS: list[type[Model]] = [
+    User,
+    Partner,
+    Counterparty,
+    Agreement,
+    DeliveryAddress,
+    Contact,
+    Membership,
+    InfoPage,
+]
+
+pytestmark = pytest.mark.django_db
+
+
+def _counts() -> dict[str, int]:
+    return {model.__name__: model._default_manager.count() for model in MODELS}
+
+
+def test_seed_demo_is_idempotent(capsys: pytest.CaptureFixture[str]) -> None:
+    call_command("seed_demo")
+    first = _counts()
+    call_command("seed_demo")
+    assert _counts() == first
+    output = capsys.readouterr().out
+    assert "already loaded" in output
+    for sign_in in data.sign_ins():
+        assert sign_in.email in output
+
+
+def test_demo_has_the_promised_shape() -> None:
+    call_command("seed_demo")
+    partners = Partner.objects.with_activity()
+    assert partners.count() >= 4
+    heads = [p for p in partners if p.subsidiaries.count() >= 2]
+    assert heads, "a holding with two subsidiaries"
+    for partner in partners:
+        assert partner.counterparties.exists(), partner
+        assert partner.agreements.exists(), partner
+        assert partner.delivery_addresses.exists(), partner
+        assert partner.contacts.exists(), partner
+    assert any(not p.is_active for p in partners), "one partner waits for its key user (PRT2)"
+    staff_groups = set(User.objects.filter(is_staff=True).values_list("groups__name", flat=True))
+    assert {role.value for role in StaffRole} <= staff_groups
+    roles = set(Membership.objects.values_list("role", flat=True))
+    assert roles == {"partner_admin", "partner_user"}
+    assert User.objects.filter(memberships__isnull=False).annotate().distinct().count() >= 4
+
+
+def test_every_demo_sign_in_works() -> None:
+    call_command("seed_demo")
+    for sign_in in data.sign_ins():
+        user = authenticate(username=sign_in.email, password=data.DEMO_PASSWORD)
+        assert user is not None, sign_in.email
+
+
+def test_readme_lists_every_demo_sign_in() -> None:
+    readme = README.read_text()
+    assert "| role | company | e-mail | password |" in readme
+    for sign_in in data.sign_ins():
+        row = f"| {sign_in.role} | {sign_in.company} | {sign_in.email} | {data.DEMO_PASSWORD} |"
+        assert row in readme, f"README.md lacks the row: {row}"

@@ -1,0 +1,165 @@
+"""The cross-tenant sweep (QUALITY.md R1, PRODUCT.md ACC10).
+
+Every URL pattern that takes an object id is listed in OBJECT_ROUTES with a factory that gives
+the URL's parameters for partner B's objects. Signed in as partner A, every one must answer
+404 to GET and POST, and B's data must stay exactly as it was. A new pattern with parameters
+that is not listed here fails `test_every_object_route_is_covered`: covering it is part of
+adding it.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.db import models
+from django.test import Client
+from django.urls import reverse
+
+from kabinet.accounts.models import User
+from kabinet.partners.models import Membership, Partner
+from tests.urls_inventory import Route, all_routes
+
+type ParamsFactory = Callable[[Partner], dict[str, Any]]
+
+# URL name → the parameters naming one of partner B's objects.
+OBJECT_ROUTES: dict[str, ParamsFactory] = {
+    "partners:staff_card": lambda b: {"partner_id": b.pk},
+}
+
+# Patterns with parameters that do not name a partner's object, and why.
+NOT_PARTNER_OBJECTS: dict[str, str] = {
+    "content:page": "public information pages (ACC1) belong to no partner; the slug is public",
+}
+
+
+def _is_admin(route: Route) -> bool:
+    # Django's admin is for staff only: non-staff are sent to its sign-in page before any
+    # object is looked up. Swept by test_admin_object_routes_refuse_partner_users.
+    return route.route.startswith("admin/")
+
+
+def _object_routes() -> list[Route]:
+    return [route for route in all_routes() if route.params]
+
+
+def test_every_object_route_is_covered() -> None:
+    uncovered = [
+        f"{route.name} ({route.route})"
+        for route in _object_routes()
+        if not _is_admin(route)
+        and route.name not in OBJECT_ROUTES
+        and route.name not in NOT_PARTNER_OBJECTS
+    ]
+    assert not uncovered, (
+        "URL patterns with object ids that the cross-tenant sweep does not cover; add them "
+        f"to OBJECT_ROUTES in {__file__}: {uncovered}"
+    )
+    stale = set(OBJECT_ROUTES) - {route.name for route in _object_routes()}
+    assert not stale, f"OBJECT_ROUTES lists routes that no longer exist: {stale}"
+
+
+def _partner_owned_models() -> list[type[models.Model]]:
+    owned = []
+    for model in apps.get_models():
+        names = {field.name for field in model._meta.get_fields()}
+        if model is Partner or "partner" in names:
+            owned.append(model)
+    return owned
+
+
+def snapshot(partner: Partner) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every partner-owned model that belongs to `partner`, with all fields."""
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for model in _partner_owned_models():
+        queryset = (
+            model._default_manager.filter(pk=partner.pk)
+            if model is Partner
+            else model._default_manager.filter(partner=partner)
+        )
+        rows[model._meta.label] = list(queryset.order_by("pk").values())
+    return rows
+
+
+@pytest.fixture
+def client_a(partner_admin: User) -> Client:
+    client = Client()
+    client.force_login(partner_admin)
+    return client
+
+
+@pytest.mark.parametrize("url_name", sorted(OBJECT_ROUTES))
+def test_partner_a_gets_404_for_partner_b_objects(
+    url_name: str, client_a: Client, partner_b: Partner, other_partner_user: User
+) -> None:
+    url = reverse(url_name, kwargs=OBJECT_ROUTES[url_name](partner_b))
+    before = snapshot(partner_b)
+
+    for method in ("get", "post", "put", "patch", "delete"):
+        response = getattr(client_a, method)(url)
+        assert response.status_code == 404, f"{method.upper()} {url}"
+        assert "Beta" not in response.content.decode(), f"{method.upper()} {url} leaks B's name"
+
+    assert snapshot(partner_b) == before
+
+
+def test_admin_object_routes_refuse_partner_users(
+    client_a: Client, partner_b: Partner, other_partner_user: User
+) -> None:
+    before = snapshot(partner_b)
+    admin_routes = [route for route in _object_routes() if _is_admin(route)]
+    assert admin_routes, "the admin registers object routes; the sweep must see them"
+    for route in admin_routes:
+        kwargs = {name: str(partner_b.pk) for name in route.params}
+        url = "/" + route.route
+        for name, value in kwargs.items():
+            url = url.replace(f"<path:{name}>", value).replace(f"<{name}>", value)
+        for method in ("get", "post"):
+            response = getattr(client_a, method)(url)
+            assert response.status_code == 302, f"{method.upper()} {url}"
+            assert response["Location"].startswith("/admin/login/"), url
+    assert snapshot(partner_b) == before
+
+
+def test_switching_to_a_partner_one_does_not_belong_to_is_404(
+    client_a: Client, partner_admin: User, partner_b: Partner, other_partner_user: User
+) -> None:
+    before = list(Membership.objects.order_by("pk").values())
+    response = client_a.post(reverse("partners:switch"), {"partner": partner_b.pk})
+    assert response.status_code == 404
+    assert list(Membership.objects.order_by("pk").values()) == before
+    # Still working in A.
+    page = client_a.get(reverse("partners:company")).content.decode()
+    assert "Alpha Medical" in page
+    assert "Beta Clinic" not in page
+
+
+@pytest.mark.parametrize(
+    "url_name",
+    [
+        "partners:company",
+        "partners:counterparties",
+        "partners:agreements",
+        "partners:addresses",
+        "partners:contacts",
+        "partners:subsidiaries",
+        "web:home",
+    ],
+)
+def test_partner_pages_show_none_of_partner_b_data(
+    url_name: str, client_a: Client, partner_b: Partner, other_partner_user: User
+) -> None:
+    """R2: B's sentinel values appear nowhere in A's pages."""
+    page = client_a.get(reverse(url_name)).content.decode()
+    counterparty = partner_b.counterparties.get()
+    sentinels = [
+        partner_b.name,
+        counterparty.name,
+        counterparty.tax_id,
+        partner_b.agreements.get().number,
+        partner_b.delivery_addresses.get().address,
+        partner_b.contacts.get().full_name,
+        other_partner_user.email,
+    ]
+    leaked = [value for value in sentinels if value in page]
+    assert not leaked

@@ -1,0 +1,138 @@
+"""Every page runs a fixed number of SQL queries, whatever the amount of data (QUALITY.md P2).
+
+Each page is measured twice: with the fixtures' data and after adding more rows of every
+kind it lists. Both counts must equal the pinned number. A page that is added without a pin
+fails `test_every_page_is_pinned`.
+"""
+
+from collections.abc import Callable
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from kabinet.accounts.models import User
+from kabinet.accounts.tests.factories import UserFactory
+from kabinet.partners.models import Partner
+from kabinet.partners.rights import Role
+from kabinet.partners.tests.factories import (
+    AgreementFactory,
+    ContactFactory,
+    CounterpartyFactory,
+    DeliveryAddressFactory,
+    MembershipFactory,
+    PartnerFactory,
+)
+from tests.support import signed_in
+from tests.urls_inventory import all_routes
+
+# Pinned counts. The partner pages share: session, user, memberships (3 queries).
+PARTNER_PAGES = {
+    "web:home": 4,
+    "partners:company": 9,
+    "partners:counterparties": 4,
+    "partners:agreements": 4,
+    "partners:addresses": 4,
+    "partners:contacts": 4,
+    "partners:subsidiaries": 4,
+}
+STAFF_PAGES = {
+    "partners:staff_list": 8,
+}
+ANONYMOUS_PAGES = {
+    "web:home": 1,
+    "accounts:login": 0,
+}
+# Routes that are not pages listing data: actions (POST), probes and the admin.
+NOT_LIST_PAGES = {
+    "web:healthz": "a probe, not a page; its queries are fixed (see test_healthz)",
+    "accounts:logout": "POST action",
+    "accounts:language": "POST action",
+    "partners:switch": "POST action",
+}
+
+
+def test_every_page_is_pinned() -> None:
+    pinned = set(PARTNER_PAGES) | set(STAFF_PAGES) | set(ANONYMOUS_PAGES) | set(NOT_LIST_PAGES)
+    pinned |= {"partners:staff_card"}  # pinned below with its own growth
+    missing = [
+        route.name
+        for route in all_routes()
+        if not route.route.startswith("admin/") and not route.params and route.name not in pinned
+    ]
+    missing += [
+        route.name
+        for route in all_routes()
+        if route.params
+        and not route.route.startswith("admin/")
+        and route.name not in pinned | {"content:page"}
+    ]
+    assert not missing, f"pages without a query-count pin in {__file__}: {missing}"
+
+
+def _grow_partner(partner: Partner, times: int = 5) -> None:
+    for _ in range(times):
+        counterparty = CounterpartyFactory.create(partner=partner)
+        AgreementFactory.create(counterparty=counterparty)
+        DeliveryAddressFactory.create(partner=partner, counterparty=counterparty)
+        ContactFactory.create(partner=partner, user=UserFactory.create())
+        child = PartnerFactory.create(parent=partner)
+        CounterpartyFactory.create(partner=child)
+        MembershipFactory.create(partner=child, role=Role.PARTNER_ADMIN)
+
+
+def _count(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(queries)
+
+
+def _assert_fixed(client: Client, url: str, pinned: int, grow: Callable[[], None]) -> None:
+    client.get(url)  # warm caches that are per process, not per request (content types)
+    before = _count(client, url)
+    grow()
+    after = _count(client, url)
+    assert (before, after) == (pinned, pinned), f"{url}: {before} then {after}, pinned {pinned}"
+
+
+@pytest.mark.parametrize(("url_name", "pinned"), sorted(PARTNER_PAGES.items()))
+def test_partner_pages(url_name: str, pinned: int, partner_admin: User, partner_a: Partner) -> None:
+    _assert_fixed(
+        signed_in(partner_admin), reverse(url_name), pinned, lambda: _grow_partner(partner_a)
+    )
+
+
+def _grow_everything() -> None:
+    manager = UserFactory.create(is_staff=True)
+    for _ in range(5):
+        partner = PartnerFactory.create(manager=manager)
+        _grow_partner(partner, times=1)
+
+
+@pytest.mark.parametrize(("url_name", "pinned"), sorted(STAFF_PAGES.items()))
+def test_staff_pages(url_name: str, pinned: int, staff_manager: User, partner_a: Partner) -> None:
+    _assert_fixed(signed_in(staff_manager), reverse(url_name), pinned, _grow_everything)
+
+
+def test_staff_partner_list_filtered(staff_manager: User, partner_a: Partner) -> None:
+    url = reverse("partners:staff_list") + "?q=Part&active=yes&manager=1"
+    _assert_fixed(signed_in(staff_manager), url, 8, _grow_everything)
+
+
+def test_staff_partner_card(staff_manager: User, partner_a: Partner) -> None:
+    url = reverse("partners:staff_card", kwargs={"partner_id": partner_a.pk})
+    _assert_fixed(signed_in(staff_manager), url, 12, lambda: _grow_partner(partner_a))
+
+
+@pytest.mark.parametrize(("url_name", "pinned"), sorted(ANONYMOUS_PAGES.items()))
+def test_anonymous_pages(url_name: str, pinned: int, db: None) -> None:
+    from kabinet.content.services import info_page_upsert
+
+    def grow() -> None:
+        for n in range(5):
+            info_page_upsert(slug=f"page-{n}", title_ru=f"Страница {n}", body_ru="Текст")
+
+    _assert_fixed(Client(), reverse(url_name), pinned, grow)

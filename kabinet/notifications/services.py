@@ -20,16 +20,16 @@ def email_enqueue(
     template: str,
     context: dict[str, object],
     language: str | None = None,
+    immediately: bool = False,
 ) -> None:
     """Render `<template>_subject.txt`, `.txt` and `.html` in the recipient's language and
     enqueue the message once the surrounding transaction commits (never for a rolled-back
-    change)."""
+    change). `immediately` sends from this process instead, for operators' checks."""
     with translation.override(language or translation.get_language()):
         subject = " ".join(_render_text(f"{template}_subject.txt", context).split())
         text_body = _render_text(f"{template}.txt", context)
         html_body = render_to_string(f"{template}.html", context)
+    send = email_send.call if immediately else email_send.enqueue
     transaction.on_commit(
-        partial(
-            email_send.enqueue, to=to, subject=subject, text_body=text_body, html_body=html_body
-        )
+        partial(send, to=to, subject=subject, text_body=text_body, html_body=html_body)
     )

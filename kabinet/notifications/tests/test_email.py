@@ -155,3 +155,26 @@ def test_email_enqueue_uses_the_recipients_language_not_the_current_one(
     [queued] = DBTaskResult.objects.all()
     assert queued.args_kwargs["kwargs"]["subject"] == expected
     assert '<html lang="ru">' in queued.args_kwargs["kwargs"]["html_body"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_send_test_email_command_queues_or_sends() -> None:
+    from django.core.management import call_command
+    from django_tasks_db.models import DBTaskResult
+
+    call_command("send_test_email", "ops@supplier.example")
+    assert DBTaskResult.objects.count() == 1
+    assert mail.outbox == []
+
+    call_command("send_test_email", "ops@supplier.example", "--now", "--language", "en")
+    assert DBTaskResult.objects.count() == 1
+    assert [message.to for message in mail.outbox] == [["ops@supplier.example"]]
+    assert "e-mail delivery works" in mail.outbox[0].body
+
+
+def test_send_test_email_command_refuses_a_bad_address() -> None:
+    from django.core.exceptions import ValidationError
+    from django.core.management import call_command
+
+    with pytest.raises(ValidationError):
+        call_command("send_test_email", "not-an-address")

@@ -20,3 +20,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+if REDIS_URL:  # noqa: F405
+    # Tests share the Redis server with anything else on the machine: keep their keys apart.
+    CACHES["default"]["KEY_PREFIX"] = "kabinet-test"  # noqa: F405

@@ -92,13 +92,14 @@ def menu_for(request: PartnerRequest) -> list[VisibleSection]:
         visible = VisibleSection(section.label)
         for item in section.items:
             if item.visible_to(request):
-                url = reverse(item.url_name)
-                active = request.path == url or (
-                    url != "/"
-                    and request.path.startswith(url)
-                    and not item.url_name.endswith("company")
-                )
-                visible.items.append(VisibleItem(item.label, url, active))
+                visible.items.append(VisibleItem(item.label, reverse(item.url_name), False))
         if visible.items:
             sections.append(visible)
+    # The current page is the item whose address is the longest prefix of the path:
+    # /company/contacts/ marks "Contacts", not "Profile" at /company/.
+    matches = [
+        item for section in sections for item in section.items if request.path.startswith(item.url)
+    ]
+    if matches:
+        max(matches, key=lambda item: len(item.url)).active = True
     return sections

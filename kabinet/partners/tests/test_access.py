@@ -1,5 +1,7 @@
 """Tenant resolution, section rights and the partner switch (ACC2, ACC7, ACC10, PRT4)."""
 
+import re
+
 import pytest
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
@@ -148,3 +150,9 @@ def test_head_company_lists_subsidiaries(partner_a: Partner, partner_admin: User
     page = client.get(reverse("partners:subsidiaries")).content.decode()
     assert "Alpha North" in page
     assert "Someone Else" not in page
+
+
+def test_menu_marks_the_current_page(partner_admin: User) -> None:
+    page = signed_in(partner_admin).get(reverse("partners:contacts")).content.decode()
+    current = re.findall(r'<a href="([^"]+)"[^>]*aria-current="page"', page)
+    assert current == [reverse("partners:contacts")]

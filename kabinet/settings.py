@@ -55,9 +55,14 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "bootstrap",
     "kabinet.accounts",
     "kabinet.partners",
+    "kabinet.scheduler",
     "kabinet.content",
     "kabinet.notifications",
     "kabinet.web",
@@ -73,11 +78,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kabinet.accounts.access.AccessMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "kabinet.partners.access.TenantMiddleware",
+    # Last, as django-axes asks: it turns a lockout into a 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "kabinet.urls"
@@ -149,6 +157,11 @@ TASKS = {
 
 # --- Accounts --------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out username or address is refused before its password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:home"
@@ -165,6 +178,39 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Invitations and password links (ACC3-ACC5, R7).
+INVITATION_TTL_DAYS = int(os.environ.get("INVITATION_TTL_DAYS", "7"))
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", "3600"))  # at most 1 h
+# Warn users (and their partner admins) this many days before their access expires (ACC9).
+ACCESS_EXPIRY_WARNING_DAYS = int(os.environ.get("ACCESS_EXPIRY_WARNING_DAYS", "7"))
+
+# Sessions (R6): idle timeout slides with every request; the absolute one counts from sign-in.
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_TIMEOUT", str(30 * 60)))
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_ABSOLUTE_TIMEOUT = int(os.environ.get("SESSION_ABSOLUTE_TIMEOUT", str(12 * 3600)))
+
+# Lockout (R4) with django-axes: failures count per username and, separately, per address.
+# Five failures lock for 15 minutes; each further lockout within a day doubles the cool-off.
+AXES_FAILURE_LIMIT = int(os.environ.get("LOCKOUT_FAILURES", "5"))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = "kabinet.accounts.lockout.cool_off"
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_CLIENT_IP_CALLABLE = "kabinet.accounts.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "kabinet.accounts.lockout.lockout_response"
+AXES_VERBOSE = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# The client address comes from X-Forwarded-For only when the request arrives from one of
+# these proxies (comma-separated addresses); otherwise from the TCP connection.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+
+# Two-factor sign-in (ACC11, R7): TOTP through django-otp, with recovery codes.
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Kabinet")
+MFA_RECOVERY_CODES = 10
+MFA_REQUIRED_FOR_STAFF = env_bool("MFA_REQUIRED_FOR_STAFF", default=True)
+MFA_POLICY = "kabinet.partners.access.partner_requires_mfa"
 
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "ru"
@@ -270,7 +316,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Our audit log records sign-ins; axes' own INFO lines would only repeat it.
+        "axes": {"level": "WARNING"},
+    },
 }
 
 # --- Kabinet ----------------------------------------------------------------------------------

@@ -18,18 +18,51 @@ from django.urls import reverse
 
 from kabinet.accounts.models import User
 from kabinet.partners.models import Membership, Partner
+from kabinet.partners.tests.factories import InvitationFactory
 from tests.urls_inventory import Route, all_routes
 
 type ParamsFactory = Callable[[Partner], dict[str, Any]]
 
+
+def _member(b: Partner) -> dict[str, Any]:
+    return {"membership_id": b.memberships.order_by("pk").first().pk}  # type: ignore[union-attr]
+
+
+def _invitation(b: Partner) -> dict[str, Any]:
+    return {"invitation_id": InvitationFactory.create(partner=b).pk}
+
+
+def _user(b: Partner) -> dict[str, Any]:
+    return {"user_id": b.memberships.order_by("pk").first().user_id}  # type: ignore[union-attr]
+
+
 # URL name → the parameters naming one of partner B's objects.
 OBJECT_ROUTES: dict[str, ParamsFactory] = {
     "partners:staff_card": lambda b: {"partner_id": b.pk},
+    "partners:staff_invite": lambda b: {"partner_id": b.pk},
+    "partners:member": _member,
+    "partners:member_block": _member,
+    "partners:member_unblock": _member,
+    "partners:member_expiry": _member,
+    "partners:member_remove": _member,
+    "partners:contact_invite": lambda b: {"contact_id": b.contacts.order_by("pk").first().pk},  # type: ignore[union-attr]
+    "partners:invitation_resend": _invitation,
+    "partners:invitation_revoke": _invitation,
+    "partners:staff_invitation_resend": _invitation,
+    "partners:staff_invitation_revoke": _invitation,
+    "partners:staff_user_block": _user,
+    "partners:staff_user_unblock": _user,
+    "partners:staff_user_expiry": _user,
+    "partners:staff_user_password": _user,
 }
 
 # Patterns with parameters that do not name a partner's object, and why.
 NOT_PARTNER_OBJECTS: dict[str, str] = {
     "content:page": "public information pages (ACC1) belong to no partner; the slug is public",
+    "partners:invitation": "the secret token is the key (tests/test_invitations_flow.py: an "
+    "unknown, used, revoked or expired token gets the same refusal and changes nothing)",
+    "accounts:password_reset_confirm": "Django's signed reset link (uid + token), checked by "
+    "Django; see kabinet/accounts/tests/test_passwords.py",
 }
 
 
@@ -78,6 +111,8 @@ def snapshot(partner: Partner) -> dict[str, list[dict[str, Any]]]:
             else model._default_manager.filter(partner=partner)
         )
         rows[model._meta.label] = list(queryset.order_by("pk").values())
+    members = User.objects.filter(memberships__partner=partner).order_by("pk")
+    rows["accounts.User"] = [dict(row) for row in members.values()]
     return rows
 
 

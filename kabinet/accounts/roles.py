@@ -51,11 +51,14 @@ _CONTENT = [
     "content.delete_infopage",
 ]
 
+_ACCESS = ["partners.add_invitation", "accounts.change_user", "accounts.view_auditevent"]
+
 STAFF_ROLE_PERMISSIONS: dict[StaffRole, list[str]] = {
     StaffRole.ADMINISTRATOR: [
         *_PARTNER_READ,
         *_PARTNER_WRITE,
         *_CONTENT,
+        *_ACCESS,
         "partners.add_partner",
         "partners.add_membership",
         "partners.change_membership",
@@ -68,8 +71,8 @@ STAFF_ROLE_PERMISSIONS: dict[StaffRole, list[str]] = {
         "accounts.add_user",
         "accounts.change_user",
     ],
-    StaffRole.MANAGER: [*_PARTNER_READ, *_PARTNER_WRITE, "accounts.view_user"],
+    StaffRole.MANAGER: [*_PARTNER_READ, *_PARTNER_WRITE, *_ACCESS, "accounts.view_user"],
     StaffRole.APPROVER: [*_PARTNER_READ],
     StaffRole.CONTENT_EDITOR: [*_CONTENT],
-    StaffRole.SUPPORT: [*_PARTNER_READ, "accounts.view_user"],
+    StaffRole.SUPPORT: [*_PARTNER_READ, "accounts.view_user", "accounts.view_auditevent"],
 }

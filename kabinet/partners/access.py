@@ -13,12 +13,15 @@ so does a non-staff user on a staff page: nobody learns what exists elsewhere.
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Concatenate
+from typing import Any, Concatenate
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from django_htmx.middleware import HtmxDetails
 
+from kabinet.accounts.access import MFA_DONE
 from kabinet.accounts.models import User
 from kabinet.partners.models import Membership, Partner
 from kabinet.partners.rights import Right
@@ -35,6 +38,11 @@ class PartnerRequest(HttpRequest):
     htmx: HtmxDetails
 
 
+def partner_requires_mfa(user: User) -> bool:
+    """MFA_POLICY: a partner user must use a second factor when a company of his says so."""
+    return Membership.objects.filter(user=user, partner__require_mfa=True).exists()
+
+
 class TenantMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -49,6 +57,25 @@ class TenantMiddleware:
         request.membership = current  # type: ignore[attr-defined]
         request.partner = current.partner if current else None  # type: ignore[attr-defined]
         return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
+    ) -> HttpResponse | None:
+        """Users who must use a second factor and have not set one up go to do it first."""
+        user = request.user
+        if not (user.is_authenticated and isinstance(user, User)):
+            return None
+        if request.session.get(MFA_DONE) or getattr(view, "access_exempt", False):
+            return None
+        if getattr(view, "login_required", True) is False:
+            return None
+        memberships: list[Membership] = request.memberships  # type: ignore[attr-defined]
+        required = (user.is_staff and settings.MFA_REQUIRED_FOR_STAFF) or any(
+            m.partner.require_mfa for m in memberships
+        )
+        if required:
+            return HttpResponseRedirect(reverse("accounts:mfa_setup"))
+        return None
 
 
 type View[**P] = Callable[Concatenate[PartnerRequest, P], HttpResponse]

@@ -1,6 +1,9 @@
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kabinet.partners.rights import ALL_RIGHTS, Right, Role
@@ -55,6 +58,11 @@ class Partner(models.Model):
     city = models.CharField(_("city"), max_length=120, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
+    require_mfa = models.BooleanField(
+        _("two-factor sign-in required"),
+        default=False,
+        help_text=_("Every user of the company must sign in with a second factor."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     objects = PartnerQuerySet.as_manager()
@@ -270,3 +278,92 @@ class Membership(models.Model):
 
     def has_right(self, right: Right) -> bool:
         return right in self.granted_rights
+
+
+class InvitationQuerySet(PartnerOwnedQuerySet["Invitation"]):
+    def pending(self, now: datetime) -> "InvitationQuerySet":
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now)
+
+
+class Invitation(models.Model):
+    """A single-use, expiring link that makes a person a user of a partner (ACC5, ACC6).
+
+    Only a hash of the token is stored: the link itself exists in the e-mail alone.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        ACCEPTED = "accepted", _("accepted")
+        REVOKED = "revoked", _("revoked")
+        EXPIRED = "expired", _("expired")
+
+    partner = models.ForeignKey(
+        Partner, verbose_name=_("partner"), related_name="invitations", on_delete=models.CASCADE
+    )
+    email = models.EmailField(_("e-mail"))
+    full_name = models.CharField(_("full name"), max_length=200)
+    role = models.CharField(
+        _("role"), max_length=20, choices=Role.choices, default=Role.PARTNER_USER
+    )
+    rights = models.JSONField(_("section rights"), default=list, blank=True)
+    contact = models.ForeignKey(
+        Contact,
+        verbose_name=_("contact"),
+        related_name="invitations",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("invited by"),
+        related_name="+",
+        on_delete=models.SET_NULL,
+        null=True,
+    )
+    created_at = models.DateTimeField(_("sent"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("last sent"))
+    expires_at = models.DateTimeField(_("expires"))
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("accepted by"),
+        related_name="+",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+    )
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="partners_invitation_role_valid"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(accepted_at__isnull=False, revoked_at__isnull=False),
+                name="partners_invitation_accepted_or_revoked",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.partner}"
+
+    def status_at(self, now: datetime) -> "Invitation.Status":
+        if self.accepted_at is not None:
+            return self.Status.ACCEPTED
+        if self.revoked_at is not None:
+            return self.Status.REVOKED
+        if self.expires_at <= now:
+            return self.Status.EXPIRED
+        return self.Status.PENDING
+
+    @property
+    def status(self) -> "Invitation.Status":
+        return self.status_at(timezone.now())

@@ -1,13 +1,16 @@
 """Reads. Partner-side selectors take the partner explicitly; staff selectors say `staff_`."""
 
+from datetime import date
+
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 
-from kabinet.accounts.models import User
+from kabinet.accounts.models import AuditEvent, User
 from kabinet.partners.models import (
     Agreement,
     Contact,
     Counterparty,
     DeliveryAddress,
+    Invitation,
     Membership,
     Partner,
 )
@@ -106,6 +109,15 @@ def staff_partner_card(*, partner_id: int) -> Partner:
             )
         )
         .prefetch_related(Prefetch("subsidiaries", queryset=Partner.objects.order_by("name")))
+        .prefetch_related(
+            Prefetch(
+                "invitations",
+                queryset=Invitation.objects.filter(
+                    accepted_at__isnull=True, revoked_at__isnull=True
+                ).order_by("-created_at"),
+                to_attr="open_invitations",
+            )
+        )
         .get(pk=partner_id)
     )
 
@@ -119,3 +131,74 @@ def key_user_count(*, partner: Partner) -> int:
     return Membership.objects.filter(
         partner=partner, role=Role.PARTNER_ADMIN, user__is_active=True
     ).count()
+
+
+def member_list(*, partner: Partner) -> QuerySet[Membership]:
+    return (
+        Membership.objects.for_partner(partner)
+        .select_related("user")
+        .order_by("-role", "user__full_name", "user__email")
+    )
+
+
+def member_get(*, partner: Partner, membership_id: int) -> Membership:
+    """Raises Membership.DoesNotExist for another partner's member, as for a missing one."""
+    return (
+        Membership.objects.for_partner(partner)
+        .select_related("user", "partner")
+        .get(pk=membership_id)
+    )
+
+
+def contact_get(*, partner: Partner, contact_id: int) -> Contact:
+    return Contact.objects.for_partner(partner).get(pk=contact_id)
+
+
+def invitation_list(*, partner: Partner) -> QuerySet[Invitation]:
+    """Invitations not accepted or revoked (waiting or expired: those can be resent)."""
+    return (
+        Invitation.objects.for_partner(partner)
+        .filter(accepted_at__isnull=True, revoked_at__isnull=True)
+        .select_related("invited_by")
+        .order_by("-created_at")
+    )
+
+
+def invitation_get(*, partner: Partner, invitation_id: int) -> Invitation:
+    return Invitation.objects.for_partner(partner).select_related("partner").get(pk=invitation_id)
+
+
+def staff_invitation_get(*, invitation_id: int) -> Invitation:
+    return Invitation.objects.select_related("partner").get(pk=invitation_id)
+
+
+def staff_user_get(*, user_id: int) -> User:
+    return User.objects.get(pk=user_id, is_staff=False)
+
+
+def audit_event_list(
+    *,
+    partner_id: int | None = None,
+    kind: str = "",
+    email: str = "",
+    since: date | None = None,
+    until: date | None = None,
+) -> QuerySet[AuditEvent]:
+    """The access log, newest first. Partner admins call it with their partner_id; staff
+    may leave it out to see everything."""
+    events = AuditEvent.objects.select_related("actor", "subject")
+    if partner_id is not None:
+        events = events.filter(partner_id=partner_id)
+    if kind:
+        events = events.filter(kind=kind)
+    if email:
+        events = events.filter(subject_email__icontains=email.strip())
+    if since:
+        events = events.filter(created_at__date__gte=since)
+    if until:
+        events = events.filter(created_at__date__lte=until)
+    return events.order_by("-created_at", "-pk")
+
+
+def partner_names(ids: set[int]) -> dict[int, str]:
+    return dict(Partner.objects.filter(pk__in=ids).values_list("pk", "name"))

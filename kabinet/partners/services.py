@@ -4,10 +4,13 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kabinet.accounts.models import User
+from kabinet.accounts.audit import audit_record
+from kabinet.accounts.models import AuditKind, User
+from kabinet.accounts.services import user_block, user_set_access_expiry, user_unblock
 from kabinet.partners.models import (
     Agreement,
     Contact,
@@ -186,3 +189,129 @@ def membership_select(*, user: User, partner_id: int) -> Membership:
     membership.selected_at = timezone.now()
     membership.save(update_fields=["selected_at"])
     return membership
+
+
+def _other_active_admins(membership: Membership) -> bool:
+    return (
+        Membership.objects.for_partner(membership.partner)
+        .filter(role=Role.PARTNER_ADMIN, user__is_active=True, user__blocked_at__isnull=True)
+        .exclude(pk=membership.pk)
+        .exists()
+    )
+
+
+def _guard_last_admin(membership: Membership) -> None:
+    if membership.role == Role.PARTNER_ADMIN and not _other_active_admins(membership):
+        raise ValidationError(
+            _("%(name)s is the company's last administrator: appoint another one first."),
+            code="last_admin",
+            params={"name": membership.user},
+        )
+
+
+@transaction.atomic
+def membership_update(
+    *,
+    membership: Membership,
+    role: Role,
+    rights: frozenset[Right],
+    actor: User,
+    request: HttpRequest | None = None,
+) -> Membership:
+    """Change a member's role and section rights (ACC7). The last admin stays an admin."""
+    Partner.objects.select_for_update().filter(pk=membership.partner_id).first()
+    membership = Membership.objects.select_related("partner", "user").get(pk=membership.pk)
+    if role != Role.PARTNER_ADMIN:
+        _guard_last_admin(membership)
+    before = {"role": membership.role, "rights": sorted(membership.rights)}
+    membership.role = role
+    membership.rights = sorted(right.value for right in rights) if role == Role.PARTNER_USER else []
+    membership.save(update_fields=["role", "rights"])
+    audit_record(
+        AuditKind.RIGHTS_CHANGED,
+        request=request,
+        actor=actor,
+        subject=membership.user,
+        partner_id=membership.partner_id,
+        before=before,
+        after={"role": membership.role, "rights": membership.rights},
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_remove(
+    *, membership: Membership, actor: User, request: HttpRequest | None = None
+) -> None:
+    """Unbind a user from the partner. The account stays (it may belong to other partners)."""
+    Partner.objects.select_for_update().filter(pk=membership.partner_id).first()
+    membership = Membership.objects.select_related("partner", "user").get(pk=membership.pk)
+    _guard_last_admin(membership)
+    Contact.objects.for_partner(membership.partner).filter(user=membership.user).update(user=None)
+    membership.delete()
+    audit_record(
+        AuditKind.RIGHTS_CHANGED,
+        request=request,
+        actor=actor,
+        subject=membership.user,
+        partner_id=membership.partner_id,
+        removed=True,
+    )
+
+
+def member_block(
+    *, membership: Membership, actor: User, reason: str = "", request: HttpRequest | None = None
+) -> None:
+    """A partner admin blocks an employee: the account cannot sign in (ACC9)."""
+    if membership.user_id == actor.pk:
+        raise ValidationError(_("You cannot block yourself."), code="self_block")
+    if membership.role == Role.PARTNER_ADMIN:
+        _guard_last_admin(membership)
+    user_block(
+        user=membership.user,
+        reason=reason,
+        actor=actor,
+        request=request,
+        partner_id=membership.partner_id,
+    )
+
+
+def member_unblock(
+    *, membership: Membership, actor: User, request: HttpRequest | None = None
+) -> None:
+    user_unblock(
+        user=membership.user, actor=actor, request=request, partner_id=membership.partner_id
+    )
+
+
+def member_set_access_expiry(
+    *,
+    membership: Membership,
+    expires_on: date | None,
+    actor: User,
+    request: HttpRequest | None = None,
+) -> None:
+    if expires_on is not None and expires_on < timezone.localdate():
+        raise ValidationError(_("Choose a date from today on."), code="past_date")
+    user_set_access_expiry(
+        user=membership.user,
+        expires_on=expires_on,
+        actor=actor,
+        request=request,
+        partner_id=membership.partner_id,
+    )
+
+
+@transaction.atomic
+def partner_set_mfa_policy(
+    *, partner: Partner, required: bool, actor: User, request: HttpRequest | None = None
+) -> None:
+    """A partner admin requires a second factor for every user of the company (ACC11)."""
+    Partner.objects.filter(pk=partner.pk).update(require_mfa=required)
+    audit_record(
+        AuditKind.MFA_POLICY_CHANGED,
+        request=request,
+        actor=actor,
+        partner_id=partner.pk,
+        required=required,
+    )

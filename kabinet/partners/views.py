@@ -10,6 +10,7 @@ from kabinet.partners import selectors
 from kabinet.partners.access import PartnerRequest, require_partner, staff_required
 from kabinet.partners.forms import StaffPartnerFilterForm
 from kabinet.partners.models import Membership, Partner
+from kabinet.partners.rights import Right
 from kabinet.partners.services import membership_select
 
 STAFF_PAGE_SIZE = 50
@@ -55,7 +56,10 @@ def company_addresses(request: PartnerRequest) -> HttpResponse:
 @require_partner
 def company_contacts(request: PartnerRequest) -> HttpResponse:
     items = selectors.contact_list(partner=_current_partner(request))
-    return render(request, "partners/company_contacts.html", {"contacts": items})
+    assert request.membership is not None
+    can_manage = request.membership.has_right(Right.USERS)
+    context = {"contacts": items, "can_manage": can_manage}
+    return render(request, "partners/company_contacts.html", context)
 
 
 @require_partner

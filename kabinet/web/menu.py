@@ -72,9 +72,19 @@ MENU: tuple[MenuSection, ...] = (
         ),
     ),
     MenuSection(
+        _("Access"),
+        (
+            MenuItem(_("Users"), "partners:users", right=Right.USERS),
+            MenuItem(_("Security policy"), "partners:security", right=Right.USERS),
+            MenuItem(_("Audit log"), "partners:audit", right=Right.USERS),
+            MenuItem(_("My account"), "accounts:security"),
+        ),
+    ),
+    MenuSection(
         _("Supplier"),
         (
             MenuItem(_("Partners"), "partners:staff_list", permission="partners.view_partner"),
+            MenuItem(_("Audit log"), "partners:staff_audit", permission="accounts.view_auditevent"),
             MenuItem(
                 _("Information pages"),
                 "admin:content_infopage_changelist",

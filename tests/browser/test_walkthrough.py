@@ -9,6 +9,7 @@ import re
 import pytest
 from django.utils import translation
 from playwright.sync_api import Locator, Page, expect
+from pytest_django.fixtures import Settings
 
 from kabinet.demo.data import DEMO_PASSWORD, SUPPLIER_NAME
 from tests.browser.conftest import PHONE, BrowserProblems, NewPage, Screenshot
@@ -98,9 +99,11 @@ def test_partner_user_walkthrough(
     expect(page).to_have_url(f"{base_url}/")
     sidebar = page.get_by_test_id("sidebar")
     expect(sidebar).to_be_visible()
-    company_section = sidebar.locator(".sidebar-section")
-    expect(company_section).to_have_count(1)
-    expect(company_section.locator(".sidebar-section-title")).to_have_text(ru("Company"))
+    sections = sidebar.locator(".sidebar-section")
+    # A partner user without the Users right: his company, and his own account.
+    expect(sections.locator(".sidebar-section-title")).to_have_text([ru("Company"), ru("Access")])
+    expect(sections.nth(1).locator(".sidebar-link")).to_have_text([ru("My account")])
+    company_section = sections.first
     expect(company_section.locator(".sidebar-link")).to_have_text(
         [
             ru("Profile"),
@@ -133,7 +136,7 @@ def test_partner_user_walkthrough(
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page).to_have_url(f"{base_url}/company/")
     expect(page.get_by_test_id("language-en")).to_have_attribute("aria-pressed", "true")
-    expect(sidebar.locator(".sidebar-section-title")).to_have_text("Company")
+    expect(sidebar.locator(".sidebar-section-title")).to_have_text(["Company", "Access"])
     expect(sidebar_link(page, "Profile")).to_be_visible()
     expect(page.locator("h2#counterparties")).to_have_text("Counterparties")
     page.get_by_test_id("user-menu").click()
@@ -246,7 +249,10 @@ def test_staff_manager_finds_a_partner(
     new_page: NewPage,
     problems: BrowserProblems,
     screenshot: Screenshot,
+    settings: Settings,
 ) -> None:
+    # Staff must enrol a second factor first; that walk is test_access_lifecycle's.
+    settings.MFA_REQUIRED_FOR_STAFF = False
     page = new_page()
     page.goto("/")
     sign_in(page, MANAGER)

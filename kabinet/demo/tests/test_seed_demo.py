@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.db.models import Model
+from django.test import RequestFactory
 
 from kabinet.accounts.models import User
 from kabinet.accounts.roles import StaffRole
@@ -69,8 +70,9 @@ def test_demo_has_the_promised_shape() -> None:
 
 def test_every_demo_sign_in_works() -> None:
     call_command("seed_demo")
+    request = RequestFactory().post("/sign-in/")
     for sign_in in data.sign_ins():
-        user = authenticate(username=sign_in.email, password=data.DEMO_PASSWORD)
+        user = authenticate(request, username=sign_in.email, password=data.DEMO_PASSWORD)
         assert user is not None, sign_in.email
 
 

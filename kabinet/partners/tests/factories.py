@@ -1,4 +1,7 @@
+from datetime import timedelta
+
 import factory
+from django.utils import timezone
 from stdnum.ru import inn
 
 from kabinet.accounts.tests.factories import UserFactory
@@ -7,6 +10,7 @@ from kabinet.partners.models import (
     Contact,
     Counterparty,
     DeliveryAddress,
+    Invitation,
     Membership,
     Partner,
 )
@@ -65,6 +69,19 @@ class ContactFactory(factory.django.DjangoModelFactory[Contact]):
     partner = factory.SubFactory(PartnerFactory)
     full_name = factory.Faker("name", locale="ru_RU")
     email = factory.Sequence(lambda n: f"contact{n}@partner.example")
+
+
+class InvitationFactory(factory.django.DjangoModelFactory[Invitation]):
+    class Meta:
+        model = Invitation
+
+    partner = factory.SubFactory(PartnerFactory)
+    email = factory.Sequence(lambda n: f"invitee{n}@partner.example")
+    full_name = factory.Faker("name", locale="ru_RU")
+    role = Role.PARTNER_USER
+    token_hash = factory.Sequence(lambda n: f"{n:064x}")
+    sent_at = factory.LazyFunction(timezone.now)
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
 
 
 class MembershipFactory(factory.django.DjangoModelFactory[Membership]):

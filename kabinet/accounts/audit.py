@@ -1,0 +1,33 @@
+"""Writing the access audit log (R19). Never pass secrets (passwords, tokens, codes) here."""
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from kabinet.accounts.lockout import client_ip
+from kabinet.accounts.models import AuditEvent, AuditKind, User
+
+
+def audit_record(
+    kind: AuditKind,
+    *,
+    request: HttpRequest | None = None,
+    actor: User | None = None,
+    subject: User | None = None,
+    subject_email: str = "",
+    partner_id: int | None = None,
+    **details: Any,
+) -> AuditEvent:
+    """Add one event. Called inside the service's transaction, so it commits or rolls back
+    with the change it describes."""
+    if actor is None and request is not None and isinstance(request.user, User):
+        actor = request.user
+    return AuditEvent.objects.create(
+        kind=kind,
+        actor=actor,
+        subject=subject,
+        subject_email=subject_email or (subject.email if subject else ""),
+        partner_id=partner_id,
+        ip_address=client_ip(request) if request is not None else None,
+        details=details,
+    )

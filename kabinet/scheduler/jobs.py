@@ -1,0 +1,54 @@
+"""Scheduled jobs without an external cron.
+
+`manage.py scheduler` (started by `make run`; one or more in production) wakes up every
+minute and enqueues each job that is due into the task queue, where the workers run it. A job
+runs once per period: the first scheduler to record (job, period) enqueues it, the others
+find the row taken.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, time
+
+from django.db import IntegrityError, transaction
+from django.tasks import Task
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from kabinet.scheduler.models import ScheduledRun
+
+
+@dataclass(frozen=True)
+class DailyJob:
+    name: str
+    task_path: str  # dotted path of a django.tasks Task taking no arguments
+    at: time  # local time of day after which the day's run is due
+
+    def period(self, now: datetime) -> str | None:
+        """The period due at `now`, or None before today's time."""
+        local = timezone.localtime(now)
+        return local.date().isoformat() if local.time() >= self.at else None
+
+
+JOBS: tuple[DailyJob, ...] = (
+    DailyJob("access_expiry", "kabinet.partners.tasks.access_expiry_daily", time(6, 0)),
+)
+
+
+def jobs_enqueue_due(*, now: datetime, jobs: tuple[DailyJob, ...] = JOBS) -> list[str]:
+    """Enqueue every job due at `now` that has not run for its period. Returns their names."""
+    enqueued = []
+    for job in jobs:
+        period = job.period(now)
+        if period is None:
+            continue
+        try:
+            with transaction.atomic():
+                run = ScheduledRun.objects.create(job=job.name, period=period)
+                task: Task[[], object] = import_string(job.task_path)
+                result = task.enqueue()
+                run.task_result_id = str(result.id)
+                run.save(update_fields=["task_result_id"])
+        except IntegrityError:
+            continue  # another scheduler got there first
+        enqueued.append(job.name)
+    return enqueued

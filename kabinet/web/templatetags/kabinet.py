@@ -1,0 +1,16 @@
+from django import template
+from django.forms import BoundField
+from django.utils.safestring import SafeString
+
+register = template.Library()
+
+
+@register.filter
+def bootstrap_widget(field: BoundField) -> SafeString:
+    """The field's widget with Bootstrap's classes, marked invalid when it has errors."""
+    css = "form-select" if field.widget_type == "select" else "form-control"
+    existing = field.field.widget.attrs.get("class", "")
+    classes = " ".join(
+        part for part in (existing or css, "is-invalid" if field.errors else "") if part
+    )
+    return field.as_widget(attrs={"class": classes})

@@ -31,9 +31,11 @@ messages: $(VENV)/.installed
 run: install
 	DEBUG=true $(PY) manage.py migrate --noinput --verbosity 0
 	DEBUG=true $(PY) manage.py seed_demo
+	@echo "Staff sign in without a second factor in the demo (MFA_REQUIRED_FOR_STAFF=false);"
+	@echo "E-mail goes to var/mail/: the worker writes there the invitation of Dental Pro's key user."
 	@echo
 	@echo "Kabinet is starting on http://127.0.0.1:$(PORT)/  (Ctrl-C stops the server and the worker)"
-	@DEBUG=true PORT=$(PORT) scripts/run-demo
+	@DEBUG=true MFA_REQUIRED_FOR_STAFF=$${MFA_REQUIRED_FOR_STAFF:-false} PORT=$(PORT) scripts/run-demo
 
 test: install-dev
 	CI=$(CI) scripts/test

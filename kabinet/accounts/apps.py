@@ -14,3 +14,10 @@ class AccountsConfig(AppConfig):
         from kabinet.accounts.services import staff_roles_sync_after_migrate
 
         post_migrate.connect(staff_roles_sync_after_migrate, dispatch_uid="staff_roles_sync")
+
+        # django-axes announces lockouts with a signal: that is its only hook for them.
+        from axes.signals import user_locked_out
+
+        from kabinet.accounts.lockout import lockout_recorded
+
+        user_locked_out.connect(lockout_recorded, dispatch_uid="kabinet_lockout_audit")

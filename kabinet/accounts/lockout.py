@@ -1,12 +1,16 @@
 """Brute-force protection (R4) on top of django-axes: client address, cool-off tiers, answer."""
 
 import ipaddress
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    from kabinet.accounts.models import AuditEvent
 
 # The n-th lockout of one username within a day lasts COOL_OFF_TIERS[n-1] (the last one
 # repeats): 5 tries, 15 minutes off, 5 tries, an hour off — at most 10 guesses in any hour.
@@ -36,21 +40,46 @@ def client_ip(request: HttpRequest) -> str | None:
     return remote
 
 
-def cool_off(request: HttpRequest | None) -> timedelta:
-    """How long the current lockout lasts (see COOL_OFF_TIERS)."""
+def _last_lockout(username: str) -> "AuditEvent | None":
     from kabinet.accounts.models import AuditEvent, AuditKind
 
-    username = ""
-    if request is not None:
-        username = (request.POST.get(settings.AXES_USERNAME_FORM_FIELD) or "").strip().lower()
-    if not username:
-        return COOL_OFF_TIERS[0]
-    recent = AuditEvent.objects.filter(
+    return (
+        AuditEvent.objects.filter(kind=AuditKind.LOCKED_OUT, subject_email=username)
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def _lockout_end(event: "AuditEvent") -> datetime:
+    return event.created_at + timedelta(minutes=event.details.get("minutes", 15))
+
+
+def _next_tier(username: str) -> timedelta:
+    from kabinet.accounts.models import AuditEvent, AuditKind
+
+    earlier = AuditEvent.objects.filter(
         kind=AuditKind.LOCKED_OUT,
         subject_email=username,
         created_at__gte=timezone.now() - timedelta(days=1),
     ).count()
-    return COOL_OFF_TIERS[min(max(recent - 1, 0), len(COOL_OFF_TIERS) - 1)]
+    return COOL_OFF_TIERS[min(earlier, len(COOL_OFF_TIERS) - 1)]
+
+
+def _username(request: HttpRequest | None) -> str:
+    if request is None:
+        return ""
+    return (request.POST.get(settings.AXES_USERNAME_FORM_FIELD) or "").strip().lower()
+
+
+def cool_off(request: HttpRequest | None) -> timedelta:
+    """How long the current (or next) lockout of the username lasts (COOL_OFF_TIERS)."""
+    username = _username(request)
+    if not username:
+        return COOL_OFF_TIERS[0]
+    last = _last_lockout(username)
+    if last is not None and timezone.now() < _lockout_end(last):
+        return timedelta(minutes=last.details.get("minutes", 15))
+    return _next_tier(username)
 
 
 def lockout_response(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
@@ -59,3 +88,19 @@ def lockout_response(request: HttpRequest, *args: object, **kwargs: object) -> H
     response = render(request, "accounts/locked_out.html", {"minutes": minutes}, status=429)
     response["Retry-After"] = str(minutes * 60)
     return response
+
+
+def lockout_recorded(
+    sender: object, request: HttpRequest | None, username: str | None, **kwargs: object
+) -> None:
+    """django-axes' user_locked_out signal → one audit event per lockout (R19), holding its
+    length; axes repeats the signal for every attempt during a lockout, those add nothing."""
+    from kabinet.accounts.audit import audit_record
+    from kabinet.accounts.models import AuditKind
+
+    username = (username or "").strip().lower()
+    last = _last_lockout(username)
+    if last is not None and timezone.now() < _lockout_end(last):
+        return
+    minutes = int(_next_tier(username).total_seconds() // 60)
+    audit_record(AuditKind.LOCKED_OUT, request=request, subject_email=username, minutes=minutes)

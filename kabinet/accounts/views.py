@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -102,7 +103,10 @@ class SignInView(auth_views.LoginView):
 
     def form_invalid(self, form: SignInForm) -> HttpResponse:  # type: ignore[override]
         typed = (self.request.POST.get("username") or "").strip().lower()[:254]
-        audit_record(AuditKind.SIGN_IN_FAILED, request=self.request, subject_email=typed)
+        locked = bool(getattr(self.request, "axes_locked_out", False))
+        audit_record(
+            AuditKind.SIGN_IN_FAILED, request=self.request, subject_email=typed, locked=locked
+        )
         return super().form_invalid(form)
 
 
@@ -124,6 +128,11 @@ def sign_in_verify(request: HttpRequest) -> HttpResponse:
             return _complete_sign_in(
                 request, user, backend=pending["backend"], next_url=pending["next"], mfa_done=True
             )
+        # A wrong code counts as a failed sign-in for the lockout, like a wrong password:
+        # otherwise someone holding the password could guess codes five at a time forever.
+        user_login_failed.send(
+            sender=__name__, credentials={"username": user.email}, request=request
+        )
         pending["attempts"] += 1
         if pending["attempts"] >= MAX_CODE_ATTEMPTS:
             request.session.pop(PENDING_SIGN_IN)

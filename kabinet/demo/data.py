@@ -179,6 +179,9 @@ PARTNER_USERS: list[tuple[str, str, str, list[tuple[str, str, list[str]]]]] = [
     ),
 ]
 
+# An invitation waiting for the key user of the partner that has none yet (PRT2, ACC5).
+PENDING_INVITATION = ("dentapro", "Виктор Зайцев", "viktor@dentapro.example")
+
 # Contacts without an account: partner key, name, position, email, phone.
 CONTACTS = [
     ("zdorovie", "Елена Морозова", "Главный бухгалтер", "buh@zdorovie.example", "+7 495 100-20-30"),

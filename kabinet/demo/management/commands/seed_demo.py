@@ -8,6 +8,7 @@ from kabinet.accounts.roles import StaffRole
 from kabinet.accounts.services import staff_user_create, user_create
 from kabinet.content.services import info_page_upsert
 from kabinet.demo import data
+from kabinet.partners.invitations import invitation_create
 from kabinet.partners.models import Counterparty, Partner
 from kabinet.partners.rights import Right, Role
 from kabinet.partners.services import (
@@ -113,6 +114,17 @@ def seed() -> None:
 
     for page in data.INFO_PAGES:
         info_page_upsert(**page)
+
+    # The partner without a key user has one invited: the e-mail (var/mail/ once the worker
+    # runs) carries the registration link, so the whole ACC5 flow can be tried in the demo.
+    key, full_name, email = data.PENDING_INVITATION
+    invitation_create(
+        partner=partners[key],
+        email=email,
+        full_name=full_name,
+        role=Role.PARTNER_ADMIN,
+        actor=staff[data.STAFF[1][0]],
+    )
 
 
 def sign_in_table() -> str:

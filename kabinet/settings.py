@@ -198,6 +198,7 @@ AXES_COOLOFF_TIME = "kabinet.accounts.lockout.cool_off"
 AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "kabinet.accounts.lockout.axes_username"
 AXES_CLIENT_IP_CALLABLE = "kabinet.accounts.lockout.client_ip"
 AXES_LOCKOUT_CALLABLE = "kabinet.accounts.lockout.lockout_response"
 AXES_VERBOSE = False
@@ -211,6 +212,7 @@ OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Kabinet")
 MFA_RECOVERY_CODES = 10
 MFA_REQUIRED_FOR_STAFF = env_bool("MFA_REQUIRED_FOR_STAFF", default=True)
 MFA_POLICY = "kabinet.partners.access.partner_requires_mfa"
+AUDIT_PARTNER_OF = "kabinet.partners.access.partner_id_for_audit"
 
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "ru"

@@ -14,6 +14,7 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from kabinet.accounts.models import User
@@ -36,7 +37,11 @@ def denial_message(user: User, reason: str) -> str:
     return _(
         "Your access expired on %(date)s. Ask your company's administrator or your manager "
         "at the supplier to extend it."
-    ) % {"date": user.access_expires_on.strftime("%d.%m.%Y") if user.access_expires_on else ""}
+    ) % {
+        "date": date_format(user.access_expires_on, "SHORT_DATE_FORMAT")
+        if user.access_expires_on
+        else ""
+    }
 
 
 class AccessMiddleware:
@@ -67,7 +72,7 @@ class AccessMiddleware:
                 logout(request)
                 messages.info(request, _("Your session has ended. Please sign in again."))
                 return HttpResponseRedirect(reverse("accounts:login"))
-        if getattr(view, "access_exempt", False) or getattr(view, "login_required", True) is False:
+        if getattr(view, "access_exempt", False):
             return None
         if user.must_change_password:
             return HttpResponseRedirect(reverse("accounts:password_change"))

@@ -2,7 +2,9 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
+from django.utils.module_loading import import_string
 
 from kabinet.accounts.lockout import client_ip
 from kabinet.accounts.models import AuditEvent, AuditKind, User
@@ -22,6 +24,9 @@ def audit_record(
     with the change it describes."""
     if actor is None and request is not None and isinstance(request.user, User):
         actor = request.user
+    if partner_id is None and subject is not None and not subject.is_staff:
+        hook = getattr(settings, "AUDIT_PARTNER_OF", "")
+        partner_id = import_string(hook)(subject) if hook else None
     return AuditEvent.objects.create(
         kind=kind,
         actor=actor,

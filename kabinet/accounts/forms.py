@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.contrib.auth.forms import (
     AuthenticationForm,
@@ -41,10 +43,17 @@ class OneTimeCodeForm(forms.Form):
     )
 
 
+PASSWORD_HELP = _("At least 12 characters; not a common password.")
+
+
 class KabinetSetPasswordForm(SetPasswordForm[User]):
     """Setting a password through a reset link; recorded in the audit log."""
 
     request: HttpRequest | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].help_text = PASSWORD_HELP
 
     def save(self, commit: bool = True) -> User:
         user_change_password(
@@ -59,6 +68,10 @@ class KabinetSetPasswordForm(SetPasswordForm[User]):
 class KabinetPasswordChangeForm(PasswordChangeForm):
     request: HttpRequest | None = None
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].help_text = PASSWORD_HELP
+
     def save(self, commit: bool = True) -> User:
         assert isinstance(self.user, User)
         user_change_password(
@@ -69,6 +82,12 @@ class KabinetPasswordChangeForm(PasswordChangeForm):
 
 class KabinetPasswordResetForm(PasswordResetForm):
     """Sends the reset link through the task queue, in the user's language."""
+
+    email = forms.EmailField(
+        label=_("E-mail"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
 
     def send_mail(
         self,

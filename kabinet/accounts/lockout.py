@@ -77,8 +77,12 @@ def cool_off(request: HttpRequest | None) -> timedelta:
     if not username:
         return COOL_OFF_TIERS[0]
     last = _last_lockout(username)
-    if last is not None and timezone.now() < _lockout_end(last):
-        return timedelta(minutes=last.details.get("minutes", 15))
+    if last is not None:
+        now, end = timezone.now(), _lockout_end(last)
+        if now < end:
+            return timedelta(minutes=last.details.get("minutes", 15))
+        # Attempts made before the last lockout ended are spent: count only later ones.
+        return min(_next_tier(username), now - end)
     return _next_tier(username)
 
 
@@ -104,3 +108,12 @@ def lockout_recorded(
         return
     minutes = int(_next_tier(username).total_seconds() // 60)
     audit_record(AuditKind.LOCKED_OUT, request=request, subject_email=username, minutes=minutes)
+
+
+def axes_username(request: HttpRequest | None, credentials: dict[str, object] | None = None) -> str:
+    """AXES_USERNAME_CALLABLE: one bucket per account, however the address is capitalised."""
+    field = settings.AXES_USERNAME_FORM_FIELD
+    raw = credentials.get(field) if credentials else None
+    if raw is None and request is not None:
+        raw = request.POST.get(field)
+    return str(raw or "").strip().lower()

@@ -43,6 +43,12 @@ def partner_requires_mfa(user: User) -> bool:
     return Membership.objects.filter(user=user, partner__require_mfa=True).exists()
 
 
+def partner_id_for_audit(user: User) -> int | None:
+    """AUDIT_PARTNER_OF: the company a partner user's own access events belong to."""
+    memberships = membership_list_for_user(user=user)
+    return memberships[0].partner_id if memberships else None
+
+
 class TenantMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -66,8 +72,6 @@ class TenantMiddleware:
         if not (user.is_authenticated and isinstance(user, User)):
             return None
         if request.session.get(MFA_DONE) or getattr(view, "access_exempt", False):
-            return None
-        if getattr(view, "login_required", True) is False:
             return None
         memberships: list[Membership] = request.memberships  # type: ignore[attr-defined]
         required = (user.is_staff and settings.MFA_REQUIRED_FOR_STAFF) or any(

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kabinet.accounts.forms import PASSWORD_HELP
 from kabinet.partners.rights import Right, Role
 
 
@@ -99,7 +100,10 @@ class AccessExpiryForm(forms.Form):
     expires_on = forms.DateField(
         label=_("Access until"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"}),
+        # An <input type="date"> takes ISO dates only, whatever the interface language.
+        widget=forms.DateInput(
+            format="%Y-%m-%d", attrs={"type": "date", "class": "form-control form-control-sm"}
+        ),
         help_text=_("Leave empty for no end date."),
     )
 
@@ -118,7 +122,7 @@ class InvitationAcceptForm(forms.Form):
         label=_("Password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=_("At least 12 characters; not a common password."),
+        help_text=PASSWORD_HELP,
     )
     password2 = forms.CharField(
         label=_("Password again"),

@@ -3,6 +3,7 @@
 from datetime import date
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from kabinet.accounts.models import AuditEvent, User
 from kabinet.partners.models import (
@@ -42,7 +43,9 @@ def delivery_address_list(*, partner: Partner) -> QuerySet[DeliveryAddress]:
 
 
 def contact_list(*, partner: Partner) -> QuerySet[Contact]:
-    return Contact.objects.for_partner(partner).select_related("user")
+    """Contacts, each with `invited`: an invitation to it is waiting."""
+    waiting = Invitation.objects.pending(timezone.now()).filter(contact=OuterRef("pk"))
+    return Contact.objects.for_partner(partner).annotate(invited=Exists(waiting))
 
 
 def subsidiary_list(*, partner: Partner) -> QuerySet[Partner]:

@@ -146,7 +146,7 @@ def _block(member: Membership, request: PartnerRequest) -> str:
     form = BlockForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     services.member_block(membership=member, actor=request.user, reason=reason, request=request)
-    return _("%(name)s is blocked; his sessions have ended.") % {"name": member.user}
+    return _("%(name)s is blocked and signed out everywhere.") % {"name": member.user}
 
 
 def _unblock(member: Membership, request: PartnerRequest) -> str:
@@ -348,8 +348,10 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     if existing is not None:
         form = ExistingAccountAcceptForm(request.POST or None)
     else:
+        contact_phone = invitation.contact.phone if invitation.contact else ""
         form = InvitationAcceptForm(
-            request.POST or None, initial={"full_name": invitation.full_name}
+            request.POST or None,
+            initial={"full_name": invitation.full_name, "phone": contact_phone},
         )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -362,8 +364,10 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                 request=request,
             )
         except ValidationError as error:
+            # Password rules raise a list of errors, which has no single code.
+            code = getattr(error, "code", None)
             field = "password1" if "password1" in form.fields else "password"
-            form.add_error(field if error.code != "link_invalid" else None, error)
+            form.add_error(None if code == "link_invalid" else field, error)
         else:
             messages.success(
                 request,
@@ -447,7 +451,7 @@ def _staff_block(user: User, request: PartnerRequest) -> str:
     form = BlockForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     user_block(user=user, reason=reason, actor=request.user, request=request)
-    return _("%(name)s is blocked; his sessions have ended.") % {"name": user}
+    return _("%(name)s is blocked and signed out everywhere.") % {"name": user}
 
 
 def _staff_unblock(user: User, request: PartnerRequest) -> str:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django_tasks_db.models import DBTaskResult
 
+from kabinet.accounts.access import access_exempt
 from kabinet.accounts.forms import SignInForm
 from kabinet.content.selectors import info_page_list_for_home
 from kabinet.partners import selectors as partner_selectors
@@ -64,6 +65,7 @@ def _tasks() -> dict[str, object]:
 
 
 @login_not_required
+@access_exempt
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
     """Database, cache and task queue state, for load balancers and monitoring."""

@@ -1,0 +1,282 @@
+"""Scheduled jobs without cron: a daily job is enqueued once per local day, after its time of
+day, however many schedulers call (unit tests with an explicit `now`); and end to end, the real
+`manage.py scheduler --once` and `manage.py db_worker` processes block an expired account."""
+
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.tasks import TaskResultStatus
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+from pytest_django import Settings
+
+from kabinet.accounts.models import AuditEvent, AuditKind, User
+from kabinet.accounts.tests.factories import UserFactory
+from kabinet.partners.models import Partner
+from kabinet.partners.tests.factories import MembershipFactory
+from kabinet.scheduler.jobs import JOBS, jobs_enqueue_due
+from kabinet.scheduler.models import ScheduledRun
+
+TASK_PATH = "kabinet.partners.tasks.access_expiry_daily"
+MOSCOW = ZoneInfo("Europe/Moscow")
+WAIT_SECONDS = 60
+
+
+@pytest.fixture(autouse=True)
+def moscow_and_database_queue(settings: Settings) -> None:
+    """The production defaults, whatever the environment running the tests says."""
+    settings.TIME_ZONE = "Europe/Moscow"
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
+
+
+def _moscow(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(2030, 3, day, hour, minute, second, tzinfo=MOSCOW)
+
+
+def _runs() -> list[tuple[str, str]]:
+    return list(ScheduledRun.objects.order_by("period").values_list("job", "period"))
+
+
+def _queued() -> list[DBTaskResult]:
+    return list(DBTaskResult.objects.filter(task_path=TASK_PATH).order_by("enqueued_at"))
+
+
+def test_the_daily_job_is_at_six_in_the_morning() -> None:
+    [job] = JOBS
+    assert (job.name, job.task_path, job.at.isoformat()) == ("access_expiry", TASK_PATH, "06:00:00")
+
+
+@pytest.mark.django_db
+def test_a_due_job_is_enqueued_once_per_period_however_often_it_is_asked() -> None:
+    now = _moscow(10, 6, 30)
+    assert jobs_enqueue_due(now=now) == ["access_expiry"]
+    # A second scheduler (or the same one a minute later) finds the period taken.
+    assert jobs_enqueue_due(now=now) == []
+    assert jobs_enqueue_due(now=now + timedelta(minutes=1)) == []
+    assert jobs_enqueue_due(now=_moscow(10, 23, 59, 59)) == []
+
+    assert _runs() == [("access_expiry", "2030-03-10")]
+    [queued] = _queued()
+    assert queued.status == TaskResultStatus.READY
+    assert ScheduledRun.objects.get().task_result_id == str(queued.id)
+
+
+@pytest.mark.django_db
+def test_a_job_is_not_due_before_its_local_time_of_day() -> None:
+    assert jobs_enqueue_due(now=_moscow(10, 5, 59, 59)) == []
+    # 21:30 UTC is past six in UTC, but already 00:30 of the next day in Moscow.
+    assert jobs_enqueue_due(now=datetime(2030, 3, 10, 21, 30, tzinfo=UTC)) == []
+    assert _runs() == []
+    assert _queued() == []
+
+    assert jobs_enqueue_due(now=_moscow(10, 6, 0)) == ["access_expiry"]
+    assert _runs() == [("access_expiry", "2030-03-10")]
+
+
+@pytest.mark.django_db
+def test_the_job_runs_again_the_next_day() -> None:
+    assert jobs_enqueue_due(now=_moscow(10, 7, 0)) == ["access_expiry"]
+    assert jobs_enqueue_due(now=_moscow(11, 5, 0)) == []
+    assert jobs_enqueue_due(now=_moscow(11, 6, 1)) == ["access_expiry"]
+    assert jobs_enqueue_due(now=_moscow(11, 12, 0)) == []
+    # 03:00 UTC on the 12th is 06:00 in Moscow.
+    assert jobs_enqueue_due(now=datetime(2030, 3, 12, 3, 0, tzinfo=UTC)) == ["access_expiry"]
+
+    assert _runs() == [
+        ("access_expiry", "2030-03-10"),
+        ("access_expiry", "2030-03-11"),
+        ("access_expiry", "2030-03-12"),
+    ]
+    assert len(_queued()) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_schedulers_racing_at_the_same_moment_enqueue_the_job_once() -> None:
+    now = _moscow(10, 6, 0, 30)
+    barrier = threading.Barrier(4)
+    results: list[list[str]] = []
+    errors: list[BaseException] = []
+
+    def scheduler() -> None:
+        try:
+            barrier.wait(timeout=10)
+            results.append(jobs_enqueue_due(now=now))
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=scheduler) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=WAIT_SECONDS)
+    assert not any(thread.is_alive() for thread in threads)
+    assert errors == []
+    assert sorted(results) == [[], [], [], ["access_expiry"]]
+    assert _runs() == [("access_expiry", "2030-03-10")]
+    assert len(_queued()) == 1
+
+
+# --- End to end: no cron, just the two commands -------------------------------------------
+
+
+def _test_database_url() -> str:
+    """DATABASE_URL of the database this test run created (not the one settings name)."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        path = Path(db["NAME"])
+        assert path.is_file(), f"the SQLite test database must be a file: {path}"
+        return f"sqlite:///{path.resolve()}"
+    assert connection.vendor == "postgresql", connection.vendor
+    credentials = quote(db["USER"] or "", safe="")
+    if db["PASSWORD"]:
+        credentials += ":" + quote(db["PASSWORD"], safe="")
+    host = db["HOST"] or "127.0.0.1"
+    port = db["PORT"] or 5432
+    return f"postgres://{credentials}@{host}:{port}/{quote(db['NAME'], safe='')}"
+
+
+def _zone_where_it_is_about_noon(now: datetime) -> str:
+    """The jobs' time of day is fixed (06:00 local); a fixed-offset zone in which it is about
+    noon now makes the job due whenever this test runs. (Etc/GMT signs are reversed.)"""
+    offset = 12 - now.astimezone(UTC).hour  # -11 … +12 hours
+    return f"Etc/GMT{-offset:+d}"
+
+
+def _env(tmp_path: Path, time_zone: str) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("EMAIL_") and key not in {"TASKS_BACKEND", "TIME_ZONE"}
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="kabinet.settings",
+        DATABASE_URL=_test_database_url(),
+        KABINET_VAR_DIR=str(tmp_path / "var"),
+        EMAIL_FILE_PATH=str(tmp_path / "mail"),
+        TIME_ZONE=time_zone,
+        DEBUG="false",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def _manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(settings.BASE_DIR / "manage.py"), *args],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=WAIT_SECONDS,
+        check=False,
+    )
+
+
+@contextmanager
+def _worker(tmp_path: Path, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    """`manage.py db_worker` that stops after one task; killed whatever happens."""
+    log = (tmp_path / "worker.log").open("wb")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            str(settings.BASE_DIR / "manage.py"),
+            "db_worker",
+            "--no-startup-delay",
+            "--no-reload",
+            "--interval",
+            "0.2",
+            "--max-tasks",
+            "1",
+        ],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=WAIT_SECONDS)
+        log.close()
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_scheduler_and_worker_block_an_expired_account_without_cron(
+    tmp_path: Path, partner_a: Partner
+) -> None:
+    now = timezone.now()
+    time_zone = _zone_where_it_is_about_noon(now)
+    local_today = now.astimezone(ZoneInfo(time_zone)).date()
+    # Days clear of any time zone's idea of "today", so the worker's date cannot matter.
+    expired = UserFactory.create(
+        email="expired@alpha.example", access_expires_on=local_today - timedelta(days=5)
+    )
+    valid = UserFactory.create(
+        email="valid@alpha.example", access_expires_on=local_today + timedelta(days=60)
+    )
+    for person in (expired, valid):
+        MembershipFactory.create(user=person, partner=partner_a)
+    valid_before = User.objects.filter(pk=valid.pk).values().get()
+    env = _env(tmp_path, time_zone)
+
+    scheduler = _manage(env, "scheduler", "--once")
+    assert scheduler.returncode == 0, scheduler.stdout + scheduler.stderr
+    [run] = ScheduledRun.objects.all()
+    assert (run.job, run.period) == ("access_expiry", local_today.isoformat())
+    [queued] = _queued()
+    assert queued.status == TaskResultStatus.READY
+    assert str(queued.id) == run.task_result_id
+    expired.refresh_from_db()
+    assert expired.blocked_at is None, "blocked before any worker ran"
+
+    with _worker(tmp_path, env) as worker:
+        try:
+            worker.wait(timeout=WAIT_SECONDS)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the worker did not finish the job in time")
+    output = (tmp_path / "worker.log").read_text(errors="replace")
+    assert worker.returncode == 0, output
+
+    queued.refresh_from_db()
+    assert queued.status == TaskResultStatus.SUCCESSFUL, queued.traceback
+    assert queued.return_value == {"warned": 0, "expired": 1}
+    expired.refresh_from_db()
+    assert expired.blocked_at is not None
+    assert expired.blocked_reason == "expired"
+    assert AuditEvent.objects.filter(kind=AuditKind.EXPIRED, subject=expired).count() == 1
+    assert User.objects.filter(pk=valid.pk).values().get() == valid_before
+
+    # Another scheduler process the same day finds the period taken.
+    again = _manage(env, "scheduler", "--once")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert ScheduledRun.objects.count() == 1
+    assert len(_queued()) == 1
+
+
+def test_the_chosen_zone_makes_the_job_due_at_any_hour() -> None:
+    """The end-to-end test relies on this: at any hour, the zone it picks is past 06:00."""
+    [job] = JOBS
+    for hour in range(24):
+        now = datetime(2030, 3, 10, hour, 17, tzinfo=UTC)
+        zone = ZoneInfo(_zone_where_it_is_about_noon(now))
+        assert 11 <= now.astimezone(zone).hour <= 13, (hour, zone)
+        with timezone.override(zone):
+            assert job.period(now) == now.astimezone(zone).date().isoformat(), (hour, zone)

@@ -443,13 +443,6 @@ def test_token_is_stored_only_as_a_hash(
     assert token not in repr(list(AuditEvent.objects.values()))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: the e-mail task's arguments (subject, text and HTML bodies with the live "
-    "link) stay in django_tasks_db's DBTaskResult.args_kwargs after delivery and nothing "
-    "prunes them, so the database holds every invitation token in plain text",
-)
 def test_the_sent_link_does_not_stay_in_the_task_queue(
     fresh_partner: Partner,
     manager_client: Client,

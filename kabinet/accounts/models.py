@@ -131,6 +131,7 @@ class AuditKind(models.TextChoices):
     MFA_DISABLED = "mfa_disabled", _("two-factor sign-in disabled")
     MFA_FAILED = "mfa_failed", _("wrong two-factor code")
     MFA_POLICY_CHANGED = "mfa_policy_changed", _("company two-factor policy changed")
+    ACCESS_DENIED = "access_denied", _("access to a section denied")
 
 
 class AuditEvent(models.Model):

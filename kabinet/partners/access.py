@@ -22,7 +22,8 @@ from django.urls import reverse
 from django_htmx.middleware import HtmxDetails
 
 from kabinet.accounts.access import MFA_DONE
-from kabinet.accounts.models import User
+from kabinet.accounts.audit import audit_record
+from kabinet.accounts.models import AuditKind, User
 from kabinet.partners.models import Membership, Partner
 from kabinet.partners.rights import Right
 from kabinet.partners.selectors import membership_list_for_user
@@ -85,6 +86,19 @@ class TenantMiddleware:
 type View[**P] = Callable[Concatenate[PartnerRequest, P], HttpResponse]
 
 
+def _denied(request: PartnerRequest, *, needed: str) -> None:
+    """R19: a refused section is an access event. (404s for other partners' objects are not
+    logged: they are indistinguishable from mistyped addresses.)"""
+    audit_record(
+        AuditKind.ACCESS_DENIED,
+        request=request,
+        subject=request.user,
+        partner_id=request.partner.pk if request.partner else None,
+        path=request.path[:200],
+        needed=needed,
+    )
+
+
 def require_partner[**P](view: View[P]) -> View[P]:
     @wraps(view)
     def wrapper(request: PartnerRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
@@ -102,6 +116,7 @@ def require_right[**P](right: Right) -> Callable[[View[P]], View[P]]:
             if request.membership is None:
                 raise Http404
             if not request.membership.has_right(right):
+                _denied(request, needed=right.value)
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
@@ -117,6 +132,7 @@ def staff_required[**P](permission: str) -> Callable[[View[P]], View[P]]:
             if not request.user.is_staff:
                 raise Http404
             if not request.user.has_perm(permission):
+                _denied(request, needed=permission)
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 

@@ -31,6 +31,8 @@ def _send(invitation: Invitation, token: str) -> None:
     link = settings.SITE_URL + reverse("partners:invitation", kwargs={"token": token})
     email_enqueue(
         to=[invitation.email],
+        # The invitee's language is unknown: the portal's, not whoever clicked "invite".
+        language=settings.LANGUAGE_CODE,
         template="partners/email/invitation",
         context={
             "invitation": invitation,

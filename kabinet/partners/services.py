@@ -209,6 +209,22 @@ def _guard_last_admin(membership: Membership) -> None:
         )
 
 
+def _guard_admin_grant(partner: Partner, actor: User) -> None:
+    """Only an admin of the company (or staff) makes someone its admin: a user trusted with
+    the Users section must not be able to raise himself above it."""
+    if actor.is_staff:
+        return
+    if (
+        not Membership.objects.for_partner(partner)
+        .filter(user=actor, role=Role.PARTNER_ADMIN)
+        .exists()
+    ):
+        raise ValidationError(
+            _("Only an administrator of the company can appoint administrators."),
+            code="admin_only",
+        )
+
+
 @transaction.atomic
 def membership_update(
     *,
@@ -221,6 +237,8 @@ def membership_update(
     """Change a member's role and section rights (ACC7). The last admin stays an admin."""
     Partner.objects.select_for_update().filter(pk=membership.partner_id).first()
     membership = Membership.objects.select_related("partner", "user").get(pk=membership.pk)
+    if role == Role.PARTNER_ADMIN and membership.role != Role.PARTNER_ADMIN:
+        _guard_admin_grant(membership.partner, actor)
     if role != Role.PARTNER_ADMIN:
         _guard_last_admin(membership)
     before = {"role": membership.role, "rights": sorted(membership.rights)}
@@ -259,10 +277,13 @@ def membership_remove(
     )
 
 
+@transaction.atomic
 def member_block(
     *, membership: Membership, actor: User, reason: str = "", request: HttpRequest | None = None
 ) -> None:
     """A partner admin blocks an employee: the account cannot sign in (ACC9)."""
+    # Two admins blocking each other at once must not leave the company without one.
+    Partner.objects.select_for_update().filter(pk=membership.partner_id).first()
     if membership.user_id == actor.pk:
         raise ValidationError(_("You cannot block yourself."), code="self_block")
     if membership.role == Role.PARTNER_ADMIN:
@@ -293,6 +314,8 @@ def member_set_access_expiry(
 ) -> None:
     if expires_on is not None and expires_on < timezone.localdate():
         raise ValidationError(_("Choose a date from today on."), code="past_date")
+    if expires_on is not None and membership.role == Role.PARTNER_ADMIN:
+        _guard_last_admin(membership)
     user_set_access_expiry(
         user=membership.user,
         expires_on=expires_on,

@@ -31,6 +31,7 @@ class DailyJob:
 
 JOBS: tuple[DailyJob, ...] = (
     DailyJob("access_expiry", "kabinet.partners.tasks.access_expiry_daily", time(6, 0)),
+    DailyJob("task_results_prune", "kabinet.scheduler.tasks.task_results_prune", time(3, 30)),
 )
 
 

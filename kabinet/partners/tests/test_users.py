@@ -652,3 +652,55 @@ def test_actions_on_another_partners_members_are_404_and_change_nothing(
     assert _state(partner_b) == before
     assert not AuditEvent.objects.filter(kind__in=CHANGE_KINDS).exists()
     assert mail.outbox == []
+
+
+def test_a_delegate_cannot_make_himself_or_others_admin(
+    delegate: User, employee: User, partner_a: Partner
+) -> None:
+    client = signed_in(delegate)
+    before = _state(partner_a)
+    for target in (delegate, employee):
+        url = _member_url("partners:member", _membership(target, partner_a))
+        response = _post(client, url, {"role": Role.PARTNER_ADMIN.value, "rights": []})
+        assert "Only an administrator of the company can appoint administrators." in _messages(
+            response
+        )
+    assert _state(partner_a) == before
+
+
+def test_the_last_admin_gets_no_access_end_date(partner_admin: User, partner_a: Partner) -> None:
+    client = signed_in(partner_admin)
+    url = _member_url("partners:member_expiry", _membership(partner_admin, partner_a))
+    later = timezone.localdate() + timedelta(days=30)
+    response = _post(client, url, {"expires_on": later.isoformat()})
+    assert any("last administrator" in message for message in _messages(response))
+    partner_admin.refresh_from_db()
+    assert partner_admin.access_expires_on is None
+
+
+def test_a_refused_section_is_an_audit_event(employee: User, partner_a: Partner) -> None:
+    response = signed_in(employee).get(reverse("partners:users"))
+    assert response.status_code == 403
+    [event] = _events(AuditKind.ACCESS_DENIED)
+    assert (event.subject, event.partner_id) == (employee, partner_a.pk)
+    assert event.details == {"path": "/company/users/", "needed": "users"}
+
+
+def test_invitations_go_out_in_the_portal_language_whoever_invites(
+    partner_admin: User,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
+    client = signed_in(partner_admin)
+    client.cookies["kabinet_language"] = "en"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("partners:employee_new"),
+            {
+                "full_name": "Ivan Novikov",
+                "email": "ivan.n@alpha.example",
+                "give_account": "on",
+                "rights": ["orders"],
+            },
+        )
+    [message] = mail.outbox
+    assert "Здравствуйте" in message.body or "Приглашение" in message.subject

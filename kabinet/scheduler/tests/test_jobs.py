@@ -31,6 +31,8 @@ from kabinet.scheduler.models import ScheduledRun
 TASK_PATH = "kabinet.partners.tasks.access_expiry_daily"
 MOSCOW = ZoneInfo("Europe/Moscow")
 WAIT_SECONDS = 60
+# The access-expiry job alone, so that adding other daily jobs does not change these tests.
+EXPIRY = tuple(job for job in JOBS if job.name == "access_expiry")
 
 
 @pytest.fixture(autouse=True)
@@ -55,18 +57,18 @@ def _queued() -> list[DBTaskResult]:
 
 
 def test_the_daily_job_is_at_six_in_the_morning() -> None:
-    [job] = JOBS
+    [job] = EXPIRY
     assert (job.name, job.task_path, job.at.isoformat()) == ("access_expiry", TASK_PATH, "06:00:00")
 
 
 @pytest.mark.django_db
 def test_a_due_job_is_enqueued_once_per_period_however_often_it_is_asked() -> None:
     now = _moscow(10, 6, 30)
-    assert jobs_enqueue_due(now=now) == ["access_expiry"]
+    assert jobs_enqueue_due(jobs=EXPIRY, now=now) == ["access_expiry"]
     # A second scheduler (or the same one a minute later) finds the period taken.
-    assert jobs_enqueue_due(now=now) == []
-    assert jobs_enqueue_due(now=now + timedelta(minutes=1)) == []
-    assert jobs_enqueue_due(now=_moscow(10, 23, 59, 59)) == []
+    assert jobs_enqueue_due(jobs=EXPIRY, now=now) == []
+    assert jobs_enqueue_due(jobs=EXPIRY, now=now + timedelta(minutes=1)) == []
+    assert jobs_enqueue_due(jobs=EXPIRY, now=_moscow(10, 23, 59, 59)) == []
 
     assert _runs() == [("access_expiry", "2030-03-10")]
     [queued] = _queued()
@@ -76,24 +78,26 @@ def test_a_due_job_is_enqueued_once_per_period_however_often_it_is_asked() -> No
 
 @pytest.mark.django_db
 def test_a_job_is_not_due_before_its_local_time_of_day() -> None:
-    assert jobs_enqueue_due(now=_moscow(10, 5, 59, 59)) == []
+    assert jobs_enqueue_due(jobs=EXPIRY, now=_moscow(10, 5, 59, 59)) == []
     # 21:30 UTC is past six in UTC, but already 00:30 of the next day in Moscow.
-    assert jobs_enqueue_due(now=datetime(2030, 3, 10, 21, 30, tzinfo=UTC)) == []
+    assert jobs_enqueue_due(jobs=EXPIRY, now=datetime(2030, 3, 10, 21, 30, tzinfo=UTC)) == []
     assert _runs() == []
     assert _queued() == []
 
-    assert jobs_enqueue_due(now=_moscow(10, 6, 0)) == ["access_expiry"]
+    assert jobs_enqueue_due(jobs=EXPIRY, now=_moscow(10, 6, 0)) == ["access_expiry"]
     assert _runs() == [("access_expiry", "2030-03-10")]
 
 
 @pytest.mark.django_db
 def test_the_job_runs_again_the_next_day() -> None:
-    assert jobs_enqueue_due(now=_moscow(10, 7, 0)) == ["access_expiry"]
-    assert jobs_enqueue_due(now=_moscow(11, 5, 0)) == []
-    assert jobs_enqueue_due(now=_moscow(11, 6, 1)) == ["access_expiry"]
-    assert jobs_enqueue_due(now=_moscow(11, 12, 0)) == []
+    assert jobs_enqueue_due(jobs=EXPIRY, now=_moscow(10, 7, 0)) == ["access_expiry"]
+    assert jobs_enqueue_due(jobs=EXPIRY, now=_moscow(11, 5, 0)) == []
+    assert jobs_enqueue_due(jobs=EXPIRY, now=_moscow(11, 6, 1)) == ["access_expiry"]
+    assert jobs_enqueue_due(jobs=EXPIRY, now=_moscow(11, 12, 0)) == []
     # 03:00 UTC on the 12th is 06:00 in Moscow.
-    assert jobs_enqueue_due(now=datetime(2030, 3, 12, 3, 0, tzinfo=UTC)) == ["access_expiry"]
+    assert jobs_enqueue_due(jobs=EXPIRY, now=datetime(2030, 3, 12, 3, 0, tzinfo=UTC)) == [
+        "access_expiry"
+    ]
 
     assert _runs() == [
         ("access_expiry", "2030-03-10"),
@@ -113,7 +117,7 @@ def test_schedulers_racing_at_the_same_moment_enqueue_the_job_once() -> None:
     def scheduler() -> None:
         try:
             barrier.wait(timeout=10)
-            results.append(jobs_enqueue_due(now=now))
+            results.append(jobs_enqueue_due(jobs=EXPIRY, now=now))
         except BaseException as error:
             errors.append(error)
         finally:
@@ -189,7 +193,7 @@ def _manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
 
 @contextmanager
 def _worker(tmp_path: Path, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    """`manage.py db_worker` that stops after one task; killed whatever happens."""
+    """`manage.py db_worker` that stops after the day's jobs; killed whatever happens."""
     log = (tmp_path / "worker.log").open("wb")
     process = subprocess.Popen(
         [
@@ -201,7 +205,7 @@ def _worker(tmp_path: Path, env: dict[str, str]) -> Iterator[subprocess.Popen[by
             "--interval",
             "0.2",
             "--max-tasks",
-            "1",
+            str(len(JOBS)),
         ],
         cwd=settings.BASE_DIR,
         env=env,
@@ -239,8 +243,9 @@ def test_scheduler_and_worker_block_an_expired_account_without_cron(
 
     scheduler = _manage(env, "scheduler", "--once")
     assert scheduler.returncode == 0, scheduler.stdout + scheduler.stderr
-    [run] = ScheduledRun.objects.all()
-    assert (run.job, run.period) == ("access_expiry", local_today.isoformat())
+    assert ScheduledRun.objects.count() == len(JOBS)  # every daily job is due at noon
+    run = ScheduledRun.objects.get(job="access_expiry")
+    assert run.period == local_today.isoformat()
     [queued] = _queued()
     assert queued.status == TaskResultStatus.READY
     assert str(queued.id) == run.task_result_id
@@ -267,16 +272,36 @@ def test_scheduler_and_worker_block_an_expired_account_without_cron(
     # Another scheduler process the same day finds the period taken.
     again = _manage(env, "scheduler", "--once")
     assert again.returncode == 0, again.stdout + again.stderr
-    assert ScheduledRun.objects.count() == 1
+    assert ScheduledRun.objects.count() == len(JOBS)
     assert len(_queued()) == 1
 
 
 def test_the_chosen_zone_makes_the_job_due_at_any_hour() -> None:
     """The end-to-end test relies on this: at any hour, the zone it picks is past 06:00."""
-    [job] = JOBS
+    [job] = EXPIRY
     for hour in range(24):
         now = datetime(2030, 3, 10, hour, 17, tzinfo=UTC)
         zone = ZoneInfo(_zone_where_it_is_about_noon(now))
         assert 11 <= now.astimezone(zone).hour <= 13, (hour, zone)
         with timezone.override(zone):
             assert job.period(now) == now.astimezone(zone).date().isoformat(), (hour, zone)
+
+
+@pytest.mark.django_db
+def test_old_task_results_are_pruned() -> None:
+    from kabinet.notifications.tasks import email_send
+    from kabinet.scheduler.tasks import task_results_prune
+
+    old = timezone.now() - timedelta(days=8)
+    kept = email_send.enqueue(to=["a@b.example"], subject="s", text_body="t")
+    done = email_send.enqueue(to=["a@b.example"], subject="s", text_body="t")
+    failed = email_send.enqueue(to=["a@b.example"], subject="s", text_body="t")
+    DBTaskResult.objects.filter(pk=done.id).update(
+        status=TaskResultStatus.SUCCESSFUL, finished_at=old
+    )
+    DBTaskResult.objects.filter(pk=failed.id).update(
+        status=TaskResultStatus.FAILED, finished_at=old
+    )
+    assert task_results_prune.call() == {"successful": 1, "failed": 0}
+    remaining = {str(pk) for pk in DBTaskResult.objects.values_list("id", flat=True)}
+    assert remaining == {str(kept.id), str(failed.id)}

@@ -1,0 +1,22 @@
+from datetime import timedelta
+
+from django.tasks import TaskResultStatus, task
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+KEEP_SUCCESSFUL = timedelta(days=7)
+KEEP_FAILED = timedelta(days=30)
+
+
+@task(queue_name="default")
+def task_results_prune() -> dict[str, int]:
+    """Daily: drop finished task rows — a week for successes, a month for failures (kept
+    longer so staff can look into them)."""
+    now = timezone.now()
+    successful, _ = DBTaskResult.objects.filter(
+        status=TaskResultStatus.SUCCESSFUL, finished_at__lt=now - KEEP_SUCCESSFUL
+    ).delete()
+    failed, _ = DBTaskResult.objects.filter(
+        status=TaskResultStatus.FAILED, finished_at__lt=now - KEEP_FAILED
+    ).delete()
+    return {"successful": successful, "failed": failed}

@@ -5,6 +5,9 @@ accepted once: django-otp remembers the last time step used, so a replayed code 
 """
 
 import io
+import time
+from base64 import b32encode
+from binascii import unhexlify
 from dataclasses import dataclass
 
 import qrcode
@@ -12,8 +15,10 @@ import qrcode.image.svg
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.util import random_hex
 
 from kabinet.accounts.audit import audit_record
 from kabinet.accounts.models import AuditKind, User
@@ -28,53 +33,46 @@ def mfa_enabled(user: User) -> bool:
 
 @dataclass
 class Enrolment:
-    device: TOTPDevice
+    key: str  # hex; kept in the session until confirmed, so a GET writes nothing
     secret: str  # base32, for typing into an app by hand
     qr_svg: str  # an inline <svg> of the otpauth:// URL
 
 
-@transaction.atomic
-def totp_enrolment_start(*, user: User) -> Enrolment:
-    """A fresh unconfirmed device; any earlier unconfirmed one is dropped."""
-    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-    device = TOTPDevice.objects.create(user=user, name=TOTP_NAME, confirmed=False)
-    return _enrolment(device)
+def totp_key_new() -> str:
+    return random_hex(20)
 
 
-def totp_enrolment_pending(*, user: User) -> Enrolment | None:
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
-    return _enrolment(device) if device else None
-
-
-def _enrolment(device: TOTPDevice) -> Enrolment:
-    from base64 import b32encode
-
+def totp_enrolment(*, user: User, key: str) -> Enrolment:
+    """What the set-up page shows for a not yet confirmed key."""
+    device = TOTPDevice(user=user, name=TOTP_NAME, key=key)  # never saved
     # config_url is the otpauth:// link; django-otp adds OTP_TOTP_ISSUER as its issuer.
     image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
     buffer = io.BytesIO()
     image.save(buffer)
     svg = buffer.getvalue().decode()
     svg = svg[svg.index("<svg") :]  # drop the XML declaration: the SVG goes inline
-    return Enrolment(device=device, secret=b32encode(device.bin_key).decode(), qr_svg=svg)
+    return Enrolment(key=key, secret=b32encode(device.bin_key).decode(), qr_svg=svg)
 
 
 @transaction.atomic
 def totp_enrolment_confirm(
-    *, user: User, token: str, request: HttpRequest | None = None
+    *, user: User, key: str, token: str, request: HttpRequest | None = None
 ) -> list[str] | None:
-    """Confirm the pending device with a code from the app. Returns the new recovery codes
-    (shown once), or None when the code is wrong."""
-    device = (
-        TOTPDevice.objects.select_for_update()
-        .filter(user=user, confirmed=False)
-        .order_by("-pk")
-        .first()
-    )
-    if device is None or not device.verify_token(token.strip()):
+    """Confirm a new key with a code from the app: the device is stored only now. Returns the
+    new recovery codes (shown once), or None when the code is wrong."""
+    totp = TOTP(unhexlify(key))
+    totp.time = time.time()
+    try:
+        value = int(token.strip().replace(" ", ""))
+    except ValueError:
         return None
-    TOTPDevice.objects.filter(user=user, confirmed=True).delete()
-    device.confirmed = True
-    device.save()
+    if not totp.verify(value, tolerance=1):
+        return None
+    TOTPDevice.objects.filter(user=user).delete()
+    # last_t: the step just used, so the same code cannot sign in afterwards (R7).
+    TOTPDevice.objects.create(
+        user=user, name=TOTP_NAME, key=key, confirmed=True, last_t=totp.t(), drift=totp.drift
+    )
     codes = _recovery_codes_replace(user)
     audit_record(AuditKind.MFA_ENABLED, request=request, actor=user, subject=user)
     return codes

@@ -33,6 +33,7 @@ from kabinet.accounts.policy import mfa_required
 from kabinet.accounts.services import user_end_other_sessions, user_language_set
 
 PENDING_SIGN_IN = "kabinet_pending_sign_in"  # password checked, second factor not yet
+PENDING_TOTP_KEY = "kabinet_pending_totp_key"  # shown on the set-up page, not yet confirmed
 PENDING_TTL = timedelta(minutes=5)
 MAX_CODE_ATTEMPTS = 5
 
@@ -274,16 +275,19 @@ def mfa_setup(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     if mfa.mfa_enabled(user) and request.method != "POST":
         return redirect("accounts:security")
+    key = request.session.get(PENDING_TOTP_KEY) or mfa.totp_key_new()
+    request.session[PENDING_TOTP_KEY] = key
     form = OneTimeCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         codes = mfa.totp_enrolment_confirm(
-            user=user, token=form.cleaned_data["code"], request=request
+            user=user, key=key, token=form.cleaned_data["code"], request=request
         )
         if codes is not None:
+            request.session.pop(PENDING_TOTP_KEY)
             request.session[MFA_DONE] = True
             return render(request, "accounts/recovery_codes.html", {"codes": codes})
         form.add_error("code", _("The code is not valid. Check the time on your phone and retry."))
-    enrolment = mfa.totp_enrolment_pending(user=user) or mfa.totp_enrolment_start(user=user)
+    enrolment = mfa.totp_enrolment(user=user, key=key)
     context = {"form": form, "enrolment": enrolment, "required": mfa_required(user)}
     return render(request, "accounts/mfa_setup.html", context)
 

@@ -6,30 +6,28 @@ DATABASE_URL, so these tests see what production sees: the on-commit enqueue, th
 shared between processes, the MAILERS configuration chosen by the environment.
 """
 
-import os
 import socket
 import subprocess
-import sys
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
+from collections.abc import Iterator
+from contextlib import suppress
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from django.conf import settings
 from django.core import mail
-from django.db import connection, transaction
+from django.db import transaction
 from django.tasks import TaskResultStatus
 from django.test import override_settings
 from django_tasks_db.models import DBTaskResult
 
 from kabinet.notifications.services import email_enqueue
+from tests.processes import process_env, worker
 
 WAIT_SECONDS = 30
 RECIPIENT = "anna@alpha.example"
@@ -56,73 +54,6 @@ def _enqueue_and_roll_back() -> None:
     with suppress(_Rollback), transaction.atomic():
         _enqueue_test_message()
         raise _Rollback
-
-
-def _test_database_url() -> str:
-    """DATABASE_URL for the database this test run created (not the one settings name)."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        path = Path(db["NAME"])
-        if not path.is_file():
-            pytest.fail(f"the SQLite test database must be a file a worker can open: {path}")
-        return f"sqlite:///{path.resolve()}"
-    if connection.vendor == "postgresql":
-        credentials = quote(db["USER"] or "", safe="")
-        if db["PASSWORD"]:
-            credentials += ":" + quote(db["PASSWORD"], safe="")
-        host = db["HOST"] or "127.0.0.1"
-        port = db["PORT"] or 5432
-        return f"postgres://{credentials}@{host}:{port}/{quote(db['NAME'], safe='')}"
-    pytest.fail(f"no worker DATABASE_URL for the {connection.vendor} backend")
-
-
-def _worker_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
-    env = dict(os.environ)
-    # Whatever the shell running the tests has configured for mail must not leak in.
-    for name in [key for key in env if key.startswith("EMAIL_")]:
-        del env[name]
-    env.update(
-        DJANGO_SETTINGS_MODULE="kabinet.settings",
-        DATABASE_URL=_test_database_url(),
-        # Keeps the worker's secret key file, static root and demo mail out of var/.
-        KABINET_VAR_DIR=str(tmp_path / "var"),
-        DEBUG="false",
-        PYTHONUNBUFFERED="1",
-        **overrides,
-    )
-    return env
-
-
-@contextmanager
-def _worker(
-    tmp_path: Path, env: Mapping[str, str], max_tasks: int
-) -> Iterator[subprocess.Popen[bytes]]:
-    """Run `manage.py db_worker` until it has run `max_tasks` tasks; kill it whatever happens."""
-    log = (tmp_path / "worker.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            str(settings.BASE_DIR / "manage.py"),
-            "db_worker",
-            "--no-startup-delay",
-            "--no-reload",  # a reloader would fork a child that outlives a killed parent
-            "--interval",
-            "0.2",
-            "--max-tasks",
-            str(max_tasks),
-        ],
-        cwd=settings.BASE_DIR,
-        env=dict(env),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=WAIT_SECONDS)
-        log.close()
 
 
 def _wait_until_polling(process: subprocess.Popen[bytes], tmp_path: Path) -> None:
@@ -173,16 +104,16 @@ def _parse(raw: bytes) -> EmailMessage:
 @pytest.mark.django_db(transaction=True)
 def test_worker_sends_committed_email_to_the_demo_mail_directory(tmp_path: Path) -> None:
     mail_dir = tmp_path / "mail"
-    env = _worker_env(tmp_path, EMAIL_FILE_PATH=str(mail_dir))
+    env = process_env(tmp_path, EMAIL_FILE_PATH=str(mail_dir))
 
-    with _worker(tmp_path, env, max_tasks=1) as worker:
+    with worker(tmp_path, env, max_tasks=1) as process:
         # As in production, the worker is already polling when the work appears.
-        _wait_until_polling(worker, tmp_path)
+        _wait_until_polling(process, tmp_path)
         with transaction.atomic():
             _enqueue_test_message()
             assert not DBTaskResult.objects.exists(), "enqueued before the commit"
         assert DBTaskResult.objects.count() == 1
-        output = _wait_for_exit(worker, tmp_path)
+        output = _wait_for_exit(process, tmp_path)
 
     _assert_task_succeeded()
     [eml] = mail_dir.glob("*.eml")
@@ -228,12 +159,12 @@ def test_worker_delivers_committed_email_over_smtp(
     tmp_path: Path, smtp_inbox: tuple[_Inbox, int]
 ) -> None:
     inbox, port = smtp_inbox
-    env = _worker_env(tmp_path, EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(port), EMAIL_TIMEOUT="5")
+    env = process_env(tmp_path, EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(port), EMAIL_TIMEOUT="5")
 
-    with _worker(tmp_path, env, max_tasks=1) as worker:
+    with worker(tmp_path, env, max_tasks=1) as process:
         with transaction.atomic():
             _enqueue_test_message()
-        _wait_for_exit(worker, tmp_path)
+        _wait_for_exit(process, tmp_path)
 
     _assert_task_succeeded()
     # The worker finished only after the server answered 250, so the envelope is already here.

@@ -2,19 +2,13 @@
 day, however many schedulers call (unit tests with an explicit `now`); and end to end, the real
 `manage.py scheduler --once` and `manage.py db_worker` processes block an expired account."""
 
-import os
 import subprocess
-import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.tasks import TaskResultStatus
 from django.utils import timezone
@@ -27,6 +21,7 @@ from kabinet.partners.models import Partner
 from kabinet.partners.tests.factories import MembershipFactory
 from kabinet.scheduler.jobs import JOBS, jobs_enqueue_due
 from kabinet.scheduler.models import ScheduledRun
+from tests.processes import manage, process_env, worker
 
 TASK_PATH = "kabinet.partners.tasks.access_expiry_daily"
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -138,87 +133,11 @@ def test_schedulers_racing_at_the_same_moment_enqueue_the_job_once() -> None:
 # --- End to end: no cron, just the two commands -------------------------------------------
 
 
-def _test_database_url() -> str:
-    """DATABASE_URL of the database this test run created (not the one settings name)."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        path = Path(db["NAME"])
-        assert path.is_file(), f"the SQLite test database must be a file: {path}"
-        return f"sqlite:///{path.resolve()}"
-    assert connection.vendor == "postgresql", connection.vendor
-    credentials = quote(db["USER"] or "", safe="")
-    if db["PASSWORD"]:
-        credentials += ":" + quote(db["PASSWORD"], safe="")
-    host = db["HOST"] or "127.0.0.1"
-    port = db["PORT"] or 5432
-    return f"postgres://{credentials}@{host}:{port}/{quote(db['NAME'], safe='')}"
-
-
 def _zone_where_it_is_about_noon(now: datetime) -> str:
     """The jobs' time of day is fixed (06:00 local); a fixed-offset zone in which it is about
     noon now makes the job due whenever this test runs. (Etc/GMT signs are reversed.)"""
     offset = 12 - now.astimezone(UTC).hour  # -11 … +12 hours
     return f"Etc/GMT{-offset:+d}"
-
-
-def _env(tmp_path: Path, time_zone: str) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("EMAIL_") and key not in {"TASKS_BACKEND", "TIME_ZONE"}
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="kabinet.settings",
-        DATABASE_URL=_test_database_url(),
-        KABINET_VAR_DIR=str(tmp_path / "var"),
-        EMAIL_FILE_PATH=str(tmp_path / "mail"),
-        TIME_ZONE=time_zone,
-        DEBUG="false",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
-def _manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(settings.BASE_DIR / "manage.py"), *args],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=WAIT_SECONDS,
-        check=False,
-    )
-
-
-@contextmanager
-def _worker(tmp_path: Path, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    """`manage.py db_worker` that stops after the day's jobs; killed whatever happens."""
-    log = (tmp_path / "worker.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            str(settings.BASE_DIR / "manage.py"),
-            "db_worker",
-            "--no-startup-delay",
-            "--no-reload",
-            "--interval",
-            "0.2",
-            "--max-tasks",
-            str(len(JOBS)),
-        ],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=WAIT_SECONDS)
-        log.close()
 
 
 @pytest.mark.worker
@@ -239,9 +158,9 @@ def test_scheduler_and_worker_block_an_expired_account_without_cron(
     for person in (expired, valid):
         MembershipFactory.create(user=person, partner=partner_a)
     valid_before = User.objects.filter(pk=valid.pk).values().get()
-    env = _env(tmp_path, time_zone)
+    env = process_env(tmp_path, TIME_ZONE=time_zone, EMAIL_FILE_PATH=str(tmp_path / "mail"))
 
-    scheduler = _manage(env, "scheduler", "--once")
+    scheduler = manage(env, "scheduler", "--once")
     assert scheduler.returncode == 0, scheduler.stdout + scheduler.stderr
     assert ScheduledRun.objects.count() == len(JOBS)  # every daily job is due at noon
     run = ScheduledRun.objects.get(job="access_expiry")
@@ -252,13 +171,13 @@ def test_scheduler_and_worker_block_an_expired_account_without_cron(
     expired.refresh_from_db()
     assert expired.blocked_at is None, "blocked before any worker ran"
 
-    with _worker(tmp_path, env) as worker:
+    with worker(tmp_path, env, max_tasks=len(JOBS)) as process:
         try:
-            worker.wait(timeout=WAIT_SECONDS)
+            process.wait(timeout=WAIT_SECONDS)
         except subprocess.TimeoutExpired:
             pytest.fail("the worker did not finish the job in time")
     output = (tmp_path / "worker.log").read_text(errors="replace")
-    assert worker.returncode == 0, output
+    assert process.returncode == 0, output
 
     queued.refresh_from_db()
     assert queued.status == TaskResultStatus.SUCCESSFUL, queued.traceback
@@ -270,7 +189,7 @@ def test_scheduler_and_worker_block_an_expired_account_without_cron(
     assert User.objects.filter(pk=valid.pk).values().get() == valid_before
 
     # Another scheduler process the same day finds the period taken.
-    again = _manage(env, "scheduler", "--once")
+    again = manage(env, "scheduler", "--once")
     assert again.returncode == 0, again.stdout + again.stderr
     assert ScheduledRun.objects.count() == len(JOBS)
     assert len(_queued()) == 1

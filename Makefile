@@ -1,6 +1,8 @@
 # Kabinet: `make run` for the demo, `make test` for the whole suite. See README.md.
 SHELL := /bin/bash
 PORT ?= 8000
+# Links in the demo's e-mails point at the demo server.
+export SITE_URL ?= http://127.0.0.1:$(PORT)
 VENV := .venv
 PY := $(VENV)/bin/python
 # pyenv (and uv) read .python-version; without them, any python3.12 on PATH will do.

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "kabinet.accounts",
     "kabinet.partners",
     "kabinet.scheduler",
+    "kabinet.catalog",
     "kabinet.content",
     "kabinet.notifications",
     "kabinet.web",
@@ -327,3 +328,6 @@ LOGGING = {
 
 # --- Kabinet ----------------------------------------------------------------------------------
 KABINET_SUPPLIER_NAME = os.environ.get("KABINET_SUPPLIER_NAME", "МедТехСнаб")
+# Catalog: stock as a number, or as a level ("many" above the threshold, "few" below).
+CATALOG_STOCK_DISPLAY = os.environ.get("CATALOG_STOCK_DISPLAY", "level")
+CATALOG_STOCK_MANY = int(os.environ.get("CATALOG_STOCK_MANY", "20"))

@@ -1,0 +1,237 @@
+"""The supplier's catalog (ORD1): sections, products with colour × size variants, price lists,
+prices and stock; and the listing that catalog pages read.
+
+What a partner may buy comes from its agreements: each names a price list (by code), and a
+variant is available under an agreement when that price list has a price for it.
+"""
+
+from decimal import Decimal
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from kabinet.partners.models import Partner
+
+
+class Section(models.Model):
+    """A catalog section; sections nest. `path` ("0001.0004.") makes a whole subtree one
+    indexed prefix query."""
+
+    name = models.CharField(_("name"), max_length=200)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent section"),
+        related_name="children",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    path = models.CharField(max_length=255, unique=True, editable=False)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    erp_id = models.CharField(_("ERP id"), max_length=64, unique=True, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("section")
+        verbose_name_plural = _("sections")
+        ordering = ["path"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def depth(self) -> int:
+        return self.path.count(".") - 1
+
+
+class Brand(models.Model):
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    erp_id = models.CharField(_("ERP id"), max_length=64, unique=True, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("brand")
+        verbose_name_plural = _("brands")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Product(models.Model):
+    section = models.ForeignKey(
+        Section, verbose_name=_("section"), related_name="products", on_delete=models.PROTECT
+    )
+    brand = models.ForeignKey(
+        Brand,
+        verbose_name=_("brand"),
+        related_name="products",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    name = models.CharField(_("name"), max_length=255)
+    description = models.TextField(_("description"), blank=True)
+    # Filterable properties, e.g. {"material": "хлопок", "gender": "женский"}.
+    attributes = models.JSONField(_("attributes"), default=dict, blank=True)
+    image = models.ImageField(_("main image"), upload_to="catalog/", blank=True)
+    is_archived = models.BooleanField(_("archived"), default=False)
+    erp_id = models.CharField(_("ERP id"), max_length=64, unique=True, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProductImage(models.Model):
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), related_name="images", on_delete=models.CASCADE
+    )
+    image = models.ImageField(_("image"), upload_to="catalog/")
+    colour = models.CharField(_("colour"), max_length=60, blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("product image")
+        verbose_name_plural = _("product images")
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.image.name
+
+
+class Variant(models.Model):
+    """One SKU: a product in one colour and size."""
+
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), related_name="variants", on_delete=models.CASCADE
+    )
+    sku = models.CharField(_("SKU"), max_length=64, unique=True)
+    ean = models.CharField(_("EAN"), max_length=14, unique=True, null=True, blank=True)
+    colour = models.CharField(_("colour"), max_length=60, blank=True)
+    size = models.CharField(_("size"), max_length=30, blank=True)
+    position = models.PositiveSmallIntegerField(_("size order"), default=0)
+    is_archived = models.BooleanField(_("archived"), default=False)
+    erp_id = models.CharField(_("ERP id"), max_length=64, unique=True, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("variant")
+        verbose_name_plural = _("variants")
+        ordering = ["product_id", "colour", "position", "pk"]
+        indexes = [models.Index(fields=["product", "colour", "position"])]
+
+    def __str__(self) -> str:
+        return self.sku
+
+
+class PriceList(models.Model):
+    """A price type of the ERP. Agreements name it by `code` (Agreement.price_list)."""
+
+    code = models.CharField(_("code"), max_length=120, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    currency = models.CharField(_("currency"), max_length=3, default="RUB")
+
+    class Meta:
+        verbose_name = _("price list")
+        verbose_name_plural = _("price lists")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Price(models.Model):
+    price_list = models.ForeignKey(
+        PriceList, verbose_name=_("price list"), related_name="prices", on_delete=models.CASCADE
+    )
+    variant = models.ForeignKey(
+        Variant, verbose_name=_("variant"), related_name="prices", on_delete=models.CASCADE
+    )
+    amount = models.DecimalField(_("price"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("price")
+        verbose_name_plural = _("prices")
+        constraints = [
+            models.UniqueConstraint(fields=["price_list", "variant"], name="catalog_price_unique"),
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=Decimal("0")), name="catalog_price_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.variant} {self.amount}"
+
+
+class Stock(models.Model):
+    variant = models.OneToOneField(
+        Variant, verbose_name=_("variant"), related_name="stock", on_delete=models.CASCADE
+    )
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3, default=0)
+
+    class Meta:
+        verbose_name = _("stock")
+        verbose_name_plural = _("stock")
+
+    def __str__(self) -> str:
+        return f"{self.variant}: {self.quantity}"
+
+
+class PartnerArticle(models.Model):
+    """A partner's own article code for one of our variants (ORD2 search, ORD5 import)."""
+
+    partner = models.ForeignKey(
+        Partner, verbose_name=_("partner"), related_name="articles", on_delete=models.CASCADE
+    )
+    variant = models.ForeignKey(
+        Variant,
+        verbose_name=_("variant"),
+        related_name="partner_articles",
+        on_delete=models.CASCADE,
+    )
+    code = models.CharField(_("article code"), max_length=64)
+
+    class Meta:
+        verbose_name = _("partner's article code")
+        verbose_name_plural = _("partners' article codes")
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "code"], name="catalog_article_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Listing(models.Model):
+    """One product as one price list sells it: what catalog pages read.
+
+    Derived from Price and Stock by `listing_refresh` (catalog.services) whenever they change,
+    so a catalog page is one indexed range scan — keyset-paginated by name or price — instead
+    of aggregating a million price rows per request (QUALITY.md P1).
+    """
+
+    price_list = models.ForeignKey(PriceList, related_name="listings", on_delete=models.CASCADE)
+    product = models.ForeignKey(Product, related_name="listings", on_delete=models.CASCADE)
+    section_path = models.CharField(max_length=255)
+    brand = models.ForeignKey(Brand, null=True, related_name="+", on_delete=models.SET_NULL)
+    name = models.CharField(max_length=255)
+    name_folded = models.CharField(max_length=255)  # lower case: sort and search key
+    min_price = models.DecimalField(max_digits=12, decimal_places=2)
+    max_price = models.DecimalField(max_digits=12, decimal_places=2)
+    stock = models.DecimalField(max_digits=14, decimal_places=3)
+    variant_count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["price_list", "product"], name="catalog_listing_unique")
+        ]
+        indexes = [
+            models.Index(fields=["price_list", "name_folded", "product"]),
+            models.Index(fields=["price_list", "min_price", "product"]),
+            models.Index(fields=["price_list", "section_path", "name_folded", "product"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.price_list_id}:{self.name}"

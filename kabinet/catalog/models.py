@@ -99,7 +99,7 @@ class ProductImage(models.Model):
         ordering = ["position", "pk"]
 
     def __str__(self) -> str:
-        return self.image.name
+        return self.image.name or ""
 
 
 class Variant(models.Model):

@@ -195,7 +195,7 @@ def product_card(*, partner: Partner, price_list: PriceList, product_id: int) ->
     colours: list[str] = []
     sizes: list[tuple[int, str]] = []
     for variant in variants:
-        price = variant.agreement_prices[0].amount  # type: ignore[attr-defined]
+        price = variant.agreement_prices[0].amount
         stock = variant.stock.quantity if hasattr(variant, "stock") else Decimal("0")
         cells[(variant.colour, variant.size)] = MatrixCell(variant, price, stock)
         if variant.colour not in colours:

@@ -1,14 +1,20 @@
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from django.utils.translation import gettext_lazy as _
 
 admin.site.site_header = _("Kabinet administration")
 admin.site.site_title = _("Kabinet")
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("kabinet.web.urls")),
     path("", include("kabinet.accounts.urls")),
     path("", include("kabinet.partners.urls")),
     path("", include("kabinet.content.urls")),
+    path("", include("kabinet.catalog.urls")),
     path("admin/", admin.site.urls),
 ]
+# Uploaded files (product pictures) in the demo (DEBUG): signed-in users only, like every page.
+# Without DEBUG, `static()` adds nothing: production serves them from its storage.
+urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

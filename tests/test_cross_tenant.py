@@ -36,6 +36,19 @@ def _user(b: Partner) -> dict[str, Any]:
     return {"user_id": b.memberships.order_by("pk").first().user_id}  # type: ignore[union-attr]
 
 
+def _product_of_b(b: Partner) -> dict[str, Any]:
+    """A product only a price list of B's agreements sells (both partners' main agreements
+    share the default price list, which sells something else)."""
+    from kabinet.catalog.tests.factories import PriceListFactory, listed_product
+    from kabinet.partners.tests.factories import AgreementFactory
+
+    shared = PriceListFactory.create(code=b.agreements.get(is_main=True).price_list)
+    listed_product(price_lists=[shared], name="Shared gown")
+    own = PriceListFactory.create(code="Beta special")
+    AgreementFactory.create(counterparty=b.counterparties.get(), price_list=own.code)
+    return {"product_id": listed_product(price_lists=[own], name="Beta-only gown").pk}
+
+
 # URL name → the parameters naming one of partner B's objects.
 OBJECT_ROUTES: dict[str, ParamsFactory] = {
     "partners:staff_card": lambda b: {"partner_id": b.pk},
@@ -54,6 +67,7 @@ OBJECT_ROUTES: dict[str, ParamsFactory] = {
     "partners:staff_user_unblock": _user,
     "partners:staff_user_expiry": _user,
     "partners:staff_user_password": _user,
+    "catalog:product": _product_of_b,
 }
 
 # Patterns with parameters that do not name a partner's object, and why.

@@ -94,6 +94,7 @@ NOT_LIST_PAGES = {
 def test_every_page_is_pinned() -> None:
     pinned = set(PARTNER_PAGES) | set(STAFF_PAGES) | set(ANONYMOUS_PAGES) | set(NOT_LIST_PAGES)
     pinned |= {"partners:staff_card"}  # pinned below with its own growth
+    pinned |= {"catalog:list", "catalog:product"}  # pinned below with the catalog's growth
     pinned |= set(NOT_LIST_PAGES)
     missing = [
         route.name
@@ -186,3 +187,92 @@ def test_anonymous_pages(url_name: str, pinned: int, db: None) -> None:
             info_page_upsert(slug=f"page-{n}", title_ru=f"Страница {n}", body_ru="Текст")
 
     _assert_fixed(Client(), reverse(url_name), pinned, grow)
+
+
+# The catalog: user, memberships, agreements, price list, listings; the full page adds the
+# section tree, brands and attribute values; a section filter looks the section up.
+CATALOG_PAGES = {
+    "tiles": ("?view=tiles", 8),
+    "list": ("?view=list", 8),
+    "filtered": ("?q=халат&brand=1&in_stock=on&attr_material=хлопок&sort=-price", 8),
+    "section": ("?section={section}&view=list&sort=price", 9),
+    "results over htmx": ("?q=халат&sort=price", 5),
+}
+
+
+def _grow_catalog(partner: Partner, times: int = 6) -> None:
+    from kabinet.catalog.tests.factories import (
+        ProductImageFactory,
+        SectionFactory,
+        listed_product,
+        price_list_of_agreement,
+    )
+
+    price_list = price_list_of_agreement(partner.agreements.get(is_main=True))
+    parent = SectionFactory.create()
+    for n in range(times):
+        section = SectionFactory.create(parent=parent)
+        product = listed_product(
+            price_lists=[price_list],
+            section=section,
+            name=f"Халат {n}",
+            colours=("Белый", "Синий"),
+            sizes=("S", "M", "L"),
+            attributes={"material": "хлопок", "gender": f"g{n}"},
+        )
+        ProductImageFactory.create(product=product)
+
+
+@pytest.mark.parametrize("case", sorted(CATALOG_PAGES))
+def test_catalog(case: str, partner_user: User, partner_a: Partner) -> None:
+    from kabinet.catalog.models import Section
+
+    _grow_catalog(partner_a)
+    query, pinned = CATALOG_PAGES[case]
+    url = reverse("catalog:list") + query.format(section=Section.objects.order_by("pk")[0].pk)
+    client = signed_in(partner_user)
+    if case == "results over htmx":
+        client.defaults.update(HTTP_HX_REQUEST="true", HTTP_HX_TARGET="catalog-results")
+    _assert_fixed(client, url, pinned, lambda: _grow_catalog(partner_a))
+
+
+def test_catalog_next_page(partner_user: User, partner_a: Partner) -> None:
+    from kabinet.catalog.models import PriceList
+    from kabinet.catalog.selectors import CatalogQuery, catalog_page
+
+    _grow_catalog(partner_a)
+    price_list = PriceList.objects.get(code=partner_a.agreements.get(is_main=True).price_list)
+    query = CatalogQuery(sort="price")
+    cursor = catalog_page(partner=partner_a, price_list=price_list, query=query, limit=3)
+    url = reverse("catalog:list") + f"?sort=price&after={cursor.next_cursor}"
+    client = signed_in(partner_user)
+    _assert_fixed(client, url, 8, lambda: _grow_catalog(partner_a))
+    client.defaults.update(HTTP_HX_REQUEST="true", HTTP_HX_TARGET="catalog-more")
+    _assert_fixed(client, url, 5, lambda: _grow_catalog(partner_a))
+
+
+def test_product_card(partner_user: User, partner_a: Partner) -> None:
+    from kabinet.catalog.models import Product, ProductImage, Variant
+    from kabinet.catalog.tests.factories import (
+        PriceFactory,
+        ProductImageFactory,
+        StockFactory,
+        VariantFactory,
+        price_list_of_agreement,
+    )
+
+    _grow_catalog(partner_a, times=1)
+    product = Product.objects.get()
+    price_list = price_list_of_agreement(partner_a.agreements.get(is_main=True))
+
+    def grow() -> None:  # more colours, sizes and pictures of the same product
+        n = Variant.objects.count()
+        for colour in (f"Цвет {n}", f"Цвет {n + 1}"):
+            variant = VariantFactory.create(product=product, colour=colour, size=f"X{n}")
+            PriceFactory.create(price_list=price_list, variant=variant)
+            StockFactory.create(variant=variant)
+        ProductImageFactory.create(product=product, colour=f"Цвет {n}")
+
+    url = reverse("catalog:product", kwargs={"product_id": product.pk})
+    _assert_fixed(signed_in(partner_user), url, 9, grow)
+    assert ProductImage.objects.count() > 2

@@ -1,12 +1,16 @@
 """Reads of the catalog, always through the partner's agreement (ORD1, ORD2, ORD3)."""
 
 import base64
+import binascii
 import json
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.fields.json import KeyTextTransform
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from kabinet.catalog.models import (
     Brand,
@@ -15,6 +19,7 @@ from kabinet.catalog.models import (
     Price,
     PriceList,
     Product,
+    ProductImage,
     Section,
     Variant,
 )
@@ -22,6 +27,27 @@ from kabinet.partners.models import Agreement, Partner
 
 PAGE_SIZE = 50
 SORTS = ("name", "price", "-price")
+# What the keys of Product.attributes mean, for people; an unknown key is shown as it is.
+ATTRIBUTE_LABELS: dict[str, Promise] = {
+    "material": _("Material"),
+    "gender": _("Gender"),
+    "sterility": _("Sterility"),
+    "powder": _("Powder"),
+    "pack": _("Pack"),
+    "protection": _("Protection class"),
+    "components": _("Components"),
+    "volume": _("Volume"),
+    "gauge": _("Needle gauge"),
+    "purpose": _("Purpose"),
+    "type": _("Type"),
+    "cuff": _("Cuff"),
+}
+# The attributes the catalog filters by.
+FILTER_ATTRIBUTES: dict[str, Promise] = {
+    key: ATTRIBUTE_LABELS[key] for key in ("material", "gender")
+}
+MAX_ID = 2**63 - 1  # larger ids come only from tampered addresses; PostgreSQL refuses them
+MAX_PRICE = Decimal(10) ** 10  # Price.amount has 12 digits, 2 of them decimals
 
 
 class NotAvailable(Exception):
@@ -33,14 +59,20 @@ def agreement_list_for_catalog(*, partner: Partner) -> list[Agreement]:
     return list(Agreement.objects.for_partner(partner).select_related("counterparty"))
 
 
+def agreement_pick(agreements: list[Agreement], *wanted: int | None) -> Agreement | None:
+    """Of the partner's `agreements` (agreement_list_for_catalog), the first of the `wanted`
+    ids that is among them, else the main one, else the first."""
+    by_id = {agreement.pk: agreement for agreement in agreements}
+    for agreement_id in wanted:
+        if agreement_id in by_id:
+            return by_id[agreement_id]
+    return agreements[0] if agreements else None
+
+
 def agreement_choose(*, partner: Partner, agreement_id: int | None) -> Agreement | None:
     """The agreement the catalog shows prices for: the requested one if it is the partner's,
     else the main one, else the first."""
-    agreements = agreement_list_for_catalog(partner=partner)
-    for agreement in agreements:
-        if agreement.pk == agreement_id:
-            return agreement
-    return agreements[0] if agreements else None
+    return agreement_pick(agreement_list_for_catalog(partner=partner), agreement_id)
 
 
 def price_list_of(agreement: Agreement) -> PriceList | None:
@@ -71,19 +103,33 @@ def _cursor(listing: Listing, sort: str) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> tuple[str, int] | None:
+def _decode_cursor(cursor: str, sort: str) -> tuple[str | Decimal, int] | None:
+    """The (key, product id) a cursor carries, or None for a mangled one or one of another
+    sort order: that starts from the top, it is not an error."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         key, product_id = json.loads(raw)
-        return str(key), int(product_id)
-    except (ValueError, TypeError):
-        return None  # a mangled cursor starts from the top, it is not an error
+        product_id = int(product_id)
+        if not 0 < product_id <= MAX_ID or not isinstance(key, str):
+            return None
+        if sort == "name":
+            return key, product_id
+        amount = Decimal(key)
+    except (ValueError, TypeError, InvalidOperation, binascii.Error, RecursionError):
+        return None
+    if not amount.is_finite() or abs(amount) >= MAX_PRICE:
+        return None
+    return amount, product_id
 
 
 def _matching_products(partner: Partner, search: str) -> QuerySet[Any]:
     """Products whose SKU, EAN or the partner's own article code is `search`."""
     term = search.strip()
-    by_variant = Variant.objects.filter(Q(sku__iexact=term) | Q(ean=term)).values("product_id")
+    # SKUs are matched as typed or in capitals (as the ERP writes them): equality on the
+    # unique index, where a case-insensitive match would read every variant.
+    by_variant = Variant.objects.filter(Q(sku__in={term, term.upper()}) | Q(ean=term)).values(
+        "product_id"
+    )
     by_article = PartnerArticle.objects.filter(partner=partner, code__iexact=term).values(
         "variant__product_id"
     )
@@ -105,7 +151,8 @@ def catalog_page(
     if query.in_stock:
         listings = listings.filter(stock__gt=0)
     for name, value in query.attributes.items():
-        listings = listings.filter(**{f"product__attributes__{name}": value})
+        if name in FILTER_ATTRIBUTES:  # never a lookup spelled by the request
+            listings = listings.filter(**{f"product__attributes__{name}": value})
     if query.search:
         folded = query.search.strip().casefold()
         listings = listings.filter(
@@ -113,7 +160,7 @@ def catalog_page(
             | Q(product_id__in=_matching_products(partner, query.search))
         )
     sort = query.sort if query.sort in SORTS else "name"
-    cursor = _decode_cursor(query.after) if query.after else None
+    cursor = _decode_cursor(query.after, sort) if query.after else None
     if sort == "name":
         if cursor:
             key, last = cursor
@@ -123,14 +170,14 @@ def catalog_page(
         listings = listings.order_by("name_folded", "product_id")
     elif sort == "price":
         if cursor:
-            amount, last = Decimal(cursor[0]), cursor[1]
+            amount, last = cursor
             listings = listings.filter(
                 Q(min_price__gt=amount) | Q(min_price=amount, product_id__gt=last)
             )
         listings = listings.order_by("min_price", "product_id")
     else:
         if cursor:
-            amount, last = Decimal(cursor[0]), cursor[1]
+            amount, last = cursor
             listings = listings.filter(
                 Q(min_price__lt=amount) | Q(min_price=amount, product_id__lt=last)
             )
@@ -148,6 +195,69 @@ def brand_list() -> list[Brand]:
     return list(Brand.objects.order_by("name"))
 
 
+def _trail_paths(path: str) -> list[str]:
+    """The paths of a section and its ancestors: "0001.0004." → ["0001.", "0001.0004."]."""
+    parts = path.split(".")[:-1]
+    return [".".join(parts[: n + 1]) + "." for n in range(len(parts))]
+
+
+@dataclass
+class SectionNode:
+    section: Section
+    children: list["SectionNode"] = field(default_factory=list)
+    active: bool = False  # the section being shown
+    open: bool = False  # the active section or one of its ancestors: its children are shown
+
+
+@dataclass
+class SectionNav:
+    roots: list[SectionNode]
+    current: Section | None
+    trail: list[Section]  # from the top section down to the current one
+
+
+def section_nav(*, current_id: int | None) -> SectionNav:
+    """The section tree for navigation, opened down to the current section (one query)."""
+    sections = list(Section.objects.order_by("position", "path"))
+    current = next((s for s in sections if s.pk == current_id), None)
+    trail_paths = _trail_paths(current.path) if current else []
+    nodes = {
+        s.pk: SectionNode(s, active=s is current, open=s.path in trail_paths) for s in sections
+    }
+    roots: list[SectionNode] = []
+    for s in sections:
+        parent = nodes.get(s.parent_id) if s.parent_id else None
+        (parent.children if parent else roots).append(nodes[s.pk])
+    trail = sorted((s for s in sections if s.path in trail_paths), key=lambda s: len(s.path))
+    return SectionNav(roots=roots, current=current, trail=trail)
+
+
+@dataclass
+class CatalogFacets:
+    brands: list[Brand]
+    attributes: dict[str, list[str]]  # FILTER_ATTRIBUTES key → the values on sale
+
+
+def catalog_facets(*, price_list: PriceList) -> CatalogFacets:
+    """The brands and attribute values of what the price list sells: the choices of the
+    catalog's filters. Two queries, however many products."""
+    listed = Listing.objects.filter(price_list=price_list)
+    brands = list(Brand.objects.filter(pk__in=listed.values("brand_id")).order_by("name"))
+    names = {
+        f"attr_{key}": KeyTextTransform(key, "product__attributes") for key in FILTER_ATTRIBUTES
+    }
+    combinations = listed.order_by().annotate(**names).values_list(*names).distinct()
+    values: dict[str, set[str]] = {key: set() for key in FILTER_ATTRIBUTES}
+    for combination in combinations:
+        for key, value in zip(FILTER_ATTRIBUTES, combination, strict=True):
+            if value not in (None, ""):
+                values[key].add(str(value))
+    return CatalogFacets(
+        brands=brands,
+        attributes={key: sorted(found, key=str.casefold) for key, found in values.items()},
+    )
+
+
 @dataclass
 class MatrixCell:
     variant: Variant
@@ -163,6 +273,8 @@ class ProductCard:
     sizes: list[str]
     cells: dict[tuple[str, str], MatrixCell]
     currency: str
+    images: list[ProductImage] = field(default_factory=list)
+    trail: list[Section] = field(default_factory=list)  # the product's section and ancestors
 
     def rows(self) -> list[tuple[str, list[MatrixCell | None]]]:
         """The size matrix: one row per colour, one cell per size (None: not sold)."""
@@ -203,11 +315,14 @@ def product_card(*, partner: Partner, price_list: PriceList, product_id: int) ->
         if (variant.position, variant.size) not in sizes:
             sizes.append((variant.position, variant.size))
     ordered_sizes = [size for _, size in sorted(set(sizes))]
+    product = listing.product
     return ProductCard(
-        product=listing.product,
+        product=product,
         listing=listing,
         colours=colours,
         sizes=list(dict.fromkeys(ordered_sizes)),
         cells=cells,
         currency=price_list.currency,
+        images=list(ProductImage.objects.filter(product=product)),
+        trail=list(Section.objects.filter(path__in=_trail_paths(product.section.path))),
     )

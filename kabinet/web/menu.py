@@ -60,6 +60,7 @@ class VisibleSection:
 
 
 MENU: tuple[MenuSection, ...] = (
+    MenuSection(_("Orders"), (MenuItem(_("Catalog"), "catalog:list", right=Right.ORDERS),)),
     MenuSection(
         _("Company"),
         (

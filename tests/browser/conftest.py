@@ -73,8 +73,10 @@ class BrowserProblems:
 
 @pytest.fixture
 def demo_data(transactional_db: None) -> None:
-    """The demo data set, committed, so that the live server's thread sees it."""
-    seed()
+    """The demo data set, committed, so that the live server's thread sees it. A smaller
+    catalog than `make run`'s: the walks need its shape (clothing with size matrices,
+    consumables, four price lists), not its 2,000 products, and every test loads it anew."""
+    seed(catalog_products=300)
 
 
 @pytest.fixture

@@ -100,10 +100,14 @@ def test_partner_user_walkthrough(
     sidebar = page.get_by_test_id("sidebar")
     expect(sidebar).to_be_visible()
     sections = sidebar.locator(".sidebar-section")
-    # A partner user without the Users right: his company, and his own account.
-    expect(sections.locator(".sidebar-section-title")).to_have_text([ru("Company"), ru("Access")])
-    expect(sections.nth(1).locator(".sidebar-link")).to_have_text([ru("My account")])
-    company_section = sections.first
+    # A partner user with the Orders right and without the Users right: the catalog, his
+    # company, and his own account.
+    expect(sections.locator(".sidebar-section-title")).to_have_text(
+        [ru("Orders"), ru("Company"), ru("Access")]
+    )
+    expect(sections.first.locator(".sidebar-link")).to_have_text([ru("Catalog")])
+    expect(sections.nth(2).locator(".sidebar-link")).to_have_text([ru("My account")])
+    company_section = sections.nth(1)
     expect(company_section.locator(".sidebar-link")).to_have_text(
         [
             ru("Profile"),
@@ -136,7 +140,7 @@ def test_partner_user_walkthrough(
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page).to_have_url(f"{base_url}/company/")
     expect(page.get_by_test_id("language-en")).to_have_attribute("aria-pressed", "true")
-    expect(sidebar.locator(".sidebar-section-title")).to_have_text(["Company", "Access"])
+    expect(sidebar.locator(".sidebar-section-title")).to_have_text(["Orders", "Company", "Access"])
     expect(sidebar_link(page, "Profile")).to_be_visible()
     expect(page.locator("h2#counterparties")).to_have_text("Counterparties")
     page.get_by_test_id("user-menu").click()

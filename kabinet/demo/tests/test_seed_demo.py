@@ -39,9 +39,9 @@ def _counts() -> dict[str, int]:
 
 
 def test_seed_demo_is_idempotent(capsys: pytest.CaptureFixture[str]) -> None:
-    call_command("seed_demo")
+    call_command("seed_demo", "--catalog-products", "60")
     first = _counts()
-    call_command("seed_demo")
+    call_command("seed_demo", "--catalog-products", "60")
     assert _counts() == first
     output = capsys.readouterr().out
     assert "already loaded" in output
@@ -50,7 +50,7 @@ def test_seed_demo_is_idempotent(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_demo_has_the_promised_shape() -> None:
-    call_command("seed_demo")
+    call_command("seed_demo", "--catalog-products", "60")
     partners = Partner.objects.with_activity()
     assert partners.count() >= 4
     heads = [p for p in partners if p.subsidiaries.count() >= 2]
@@ -69,7 +69,7 @@ def test_demo_has_the_promised_shape() -> None:
 
 
 def test_every_demo_sign_in_works() -> None:
-    call_command("seed_demo")
+    call_command("seed_demo", "--catalog-products", "60")
     request = RequestFactory().post("/sign-in/")
     for sign_in in data.sign_ins():
         user = authenticate(request, username=sign_in.email, password=data.DEMO_PASSWORD)

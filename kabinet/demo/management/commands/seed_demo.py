@@ -1,6 +1,6 @@
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
 from kabinet.accounts.models import User
@@ -8,6 +8,7 @@ from kabinet.accounts.roles import StaffRole
 from kabinet.accounts.services import staff_user_create, user_create
 from kabinet.content.services import info_page_upsert
 from kabinet.demo import data
+from kabinet.demo.catalog import catalog_seed
 from kabinet.partners.invitations import invitation_create
 from kabinet.partners.models import Counterparty, Partner
 from kabinet.partners.rights import Right, Role
@@ -24,11 +25,19 @@ from kabinet.partners.services import (
 class Command(BaseCommand):
     help = "Load the demo data set (a medical-goods supplier). Safe to run again."
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--catalog-products",
+            type=int,
+            default=2000,
+            help="how many products the demo catalog has (default 2000)",
+        )
+
+    def handle(self, *args: Any, catalog_products: int, **options: Any) -> None:
         if Partner.objects.filter(erp_id=_erp_id("zdorovie")).exists():
             self.stdout.write("Demo data is already loaded.")
         else:
-            seed()
+            seed(catalog_products=catalog_products)
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         self.stdout.write(sign_in_table())
 
@@ -38,7 +47,7 @@ def _erp_id(key: str) -> str:
 
 
 @transaction.atomic
-def seed() -> None:
+def seed(*, catalog_products: int = 2000) -> None:
     """All or nothing: a half-loaded demo would be skipped by the check above forever."""
     staff: dict[str, User] = {}
     for email, full_name, roles in data.STAFF:
@@ -125,6 +134,9 @@ def seed() -> None:
         role=Role.PARTNER_ADMIN,
         actor=staff[data.STAFF[1][0]],
     )
+
+    # After the partners: the catalog gives one of them its own article codes (ORD2).
+    catalog_seed(products=catalog_products)
 
 
 def sign_in_table() -> str:

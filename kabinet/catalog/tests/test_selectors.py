@@ -1,0 +1,333 @@
+"""Catalog reads: keyset pages, filters, search, the agreement, the product card."""
+
+import base64
+import json
+from decimal import Decimal
+
+import pytest
+
+from kabinet.catalog.models import Listing, PriceList, Product
+from kabinet.catalog.selectors import (
+    CatalogQuery,
+    NotAvailable,
+    agreement_choose,
+    catalog_facets,
+    catalog_page,
+    product_card,
+    section_nav,
+)
+from kabinet.catalog.services import listing_refresh
+from kabinet.catalog.tests.factories import (
+    BrandFactory,
+    PartnerArticleFactory,
+    PriceFactory,
+    PriceListFactory,
+    SectionFactory,
+    VariantFactory,
+    listed_product,
+)
+from kabinet.partners.models import Partner
+from kabinet.partners.tests.factories import AgreementFactory
+
+
+def _walk(partner: Partner, price_list: PriceList, query: CatalogQuery, limit: int) -> list[int]:
+    """Every page, following the cursors: the product ids in the order shown."""
+    seen: list[int] = []
+    for _ in range(100):
+        page = catalog_page(partner=partner, price_list=price_list, query=query, limit=limit)
+        assert len(page.listings) <= limit
+        seen += [listing.product_id for listing in page.listings]
+        if page.next_cursor is None:
+            return seen
+        query.after = page.next_cursor
+    raise AssertionError("the cursors never end")
+
+
+def _ids(products: list[Product]) -> list[int]:
+    return [product.pk for product in products]
+
+
+@pytest.fixture
+def tied(price_list_a: PriceList) -> list[Product]:
+    """Eleven products, with ties on the name (folded) and on the price."""
+    names_prices = [
+        ("Бахилы", "10.00"),
+        ("бахилы", "10.00"),
+        ("БАХИЛЫ", "250.50"),
+        ("Халат", "1200.00"),
+        ("Костюм", "250.50"),
+        ("костюм", "250.50"),
+        ("Шапочка", "10.00"),
+        ("Маска", "99.99"),
+        ("Маска", "1200.00"),
+        ("Перчатки", "0.00"),
+        ("Apron", "250.50"),
+    ]
+    return [
+        listed_product(price_lists=[price_list_a], name=name, price=price)
+        for name, price in names_prices
+    ]
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 4, 50])
+def test_walking_by_name_shows_every_product_once_in_order(
+    partner_a: Partner, price_list_a: PriceList, tied: list[Product], limit: int
+) -> None:
+    seen = _walk(partner_a, price_list_a, CatalogQuery(sort="name"), limit)
+    expected = sorted(tied, key=lambda p: (p.name.casefold(), p.pk))
+    assert seen == _ids(expected)
+    database_order = Listing.objects.filter(price_list=price_list_a).order_by(
+        "name_folded", "product_id"
+    )
+    assert seen == [listing.product_id for listing in database_order]
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 50])
+@pytest.mark.parametrize("sort", ["price", "-price"])
+def test_walking_by_price_shows_every_product_once_in_order(
+    partner_a: Partner, price_list_a: PriceList, tied: list[Product], limit: int, sort: str
+) -> None:
+    seen = _walk(partner_a, price_list_a, CatalogQuery(sort=sort), limit)
+    prices = {p.pk: p.listings.get().min_price for p in tied}
+    expected = sorted(prices, key=lambda pk: (prices[pk], pk), reverse=sort == "-price")
+    assert seen == expected
+    assert len(set(seen)) == len(tied)
+
+
+def test_walking_a_filtered_catalog_keeps_the_filter(
+    partner_a: Partner, price_list_a: PriceList, tied: list[Product]
+) -> None:
+    seen = _walk(partner_a, price_list_a, CatalogQuery(search="бахилы", sort="price"), 1)
+    assert seen == _ids(tied[:3])
+
+
+def test_page_shows_only_the_price_lists_products(
+    partner_a: Partner, price_list_a: PriceList
+) -> None:
+    ours = listed_product(price_lists=[price_list_a], name="Ours")
+    listed_product(price_lists=[PriceListFactory.create()], name="Theirs")
+    page = catalog_page(partner=partner_a, price_list=price_list_a, query=CatalogQuery())
+    assert [listing.product_id for listing in page.listings] == [ours.pk]
+    assert page.currency == "RUB"
+    assert page.next_cursor is None
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        "garbage",
+        "%%%",
+        base64.urlsafe_b64encode(b"[1, 2, 3]").decode(),
+        base64.urlsafe_b64encode(json.dumps(["x", 10**30]).encode()).decode(),
+        base64.urlsafe_b64encode(json.dumps(["x", -1]).encode()).decode(),
+        base64.urlsafe_b64encode(json.dumps(["NaN", 1]).encode()).decode(),
+        base64.urlsafe_b64encode(json.dumps(["1e999", 1]).encode()).decode(),
+        base64.urlsafe_b64encode(json.dumps(["бахилы", 1]).encode()).decode(),  # a name cursor
+        base64.urlsafe_b64encode(json.dumps([None, 1]).encode()).decode(),
+        base64.urlsafe_b64encode(b"\xff\xfe").decode(),
+    ],
+)
+@pytest.mark.parametrize("sort", ["name", "price", "-price", "evil"])
+def test_a_mangled_cursor_starts_from_the_top_or_is_harmless(
+    partner_a: Partner, price_list_a: PriceList, tied: list[Product], after: str, sort: str
+) -> None:
+    page = catalog_page(
+        partner=partner_a, price_list=price_list_a, query=CatalogQuery(sort=sort, after=after)
+    )
+    assert isinstance(page.listings, list)
+
+
+def test_price_cursor_of_a_name_cursor_is_ignored(
+    partner_a: Partner, price_list_a: PriceList, tied: list[Product]
+) -> None:
+    name_cursor = base64.urlsafe_b64encode(json.dumps(["бахилы", 1]).encode()).decode()
+    query = CatalogQuery(sort="price", after=name_cursor)
+    page = catalog_page(partner=partner_a, price_list=price_list_a, query=query)
+    assert len(page.listings) == len(tied)
+
+
+def test_section_filter_takes_the_whole_subtree(
+    partner_a: Partner, price_list_a: PriceList
+) -> None:
+    clothes = SectionFactory.create(name="Одежда")
+    gowns = SectionFactory.create(name="Халаты", parent=clothes)
+    other = SectionFactory.create(name="Расходники")
+    in_parent = listed_product(price_lists=[price_list_a], section=clothes)
+    in_child = listed_product(price_lists=[price_list_a], section=gowns)
+    listed_product(price_lists=[price_list_a], section=other)
+
+    def shown(section_id: int) -> set[int]:
+        query = CatalogQuery(section_id=section_id)
+        page = catalog_page(partner=partner_a, price_list=price_list_a, query=query)
+        return {listing.product_id for listing in page.listings}
+
+    assert shown(clothes.pk) == {in_parent.pk, in_child.pk}
+    assert shown(gowns.pk) == {in_child.pk}
+    assert len(shown(999_999)) == 3  # an unknown section filters nothing
+
+
+def test_brand_stock_and_attribute_filters(partner_a: Partner, price_list_a: PriceList) -> None:
+    brand, other_brand = BrandFactory.create(), BrandFactory.create()
+    cotton_f = listed_product(
+        price_lists=[price_list_a],
+        brand=brand,
+        attributes={"material": "хлопок", "gender": "женский"},
+    )
+    cotton_m = listed_product(
+        price_lists=[price_list_a],
+        brand=other_brand,
+        stock="0",
+        attributes={"material": "хлопок", "gender": "мужской"},
+    )
+    poly = listed_product(
+        price_lists=[price_list_a], brand=other_brand, stock=None, attributes={"material": "ПЭ"}
+    )
+
+    def shown(**filters: object) -> set[int]:
+        query = CatalogQuery(**filters)  # type: ignore[arg-type]
+        page = catalog_page(partner=partner_a, price_list=price_list_a, query=query)
+        return {listing.product_id for listing in page.listings}
+
+    assert shown(brand_ids=[brand.pk]) == {cotton_f.pk}
+    assert shown(brand_ids=[brand.pk, other_brand.pk]) == {cotton_f.pk, cotton_m.pk, poly.pk}
+    assert shown(in_stock=True) == {cotton_f.pk}
+    assert shown(attributes={"material": "хлопок"}) == {cotton_f.pk, cotton_m.pk}
+    assert shown(attributes={"material": "хлопок", "gender": "мужской"}) == {cotton_m.pk}
+    assert shown(attributes={"material": "шёлк"}) == set()
+    # Only known attribute keys become lookups: a request cannot spell its own.
+    assert shown(attributes={"material__contains": "х"}) == {cotton_f.pk, cotton_m.pk, poly.pk}
+
+
+def test_search_by_name_sku_ean_and_own_article_code(
+    partner_a: Partner, partner_b: Partner, price_list_a: PriceList
+) -> None:
+    gown = listed_product(price_lists=[price_list_a], name="Халат хирургический")
+    mask = listed_product(price_lists=[price_list_a], name="Маска трёхслойная")
+    cap = listed_product(price_lists=[price_list_a], name="Шапочка-берет")
+    mask_variant = mask.variants.get()
+    cap_variant = cap.variants.get()
+    PartnerArticleFactory.create(partner=partner_a, variant=cap_variant, code="МОЙ-42")
+    PartnerArticleFactory.create(partner=partner_b, variant=gown.variants.get(), code="ЧУЖОЙ-7")
+
+    def found(term: str) -> set[int]:
+        query = CatalogQuery(search=term)
+        page = catalog_page(partner=partner_a, price_list=price_list_a, query=query)
+        return {listing.product_id for listing in page.listings}
+
+    assert found("халат") == {gown.pk}
+    assert found("ТРЁХСЛОЙ") == {mask.pk}
+    assert found(mask_variant.sku.lower()) == {mask.pk}
+    assert found(f"  {mask_variant.sku}  ") == {mask.pk}
+    assert found(str(cap_variant.ean)) == {cap.pk}
+    assert found("мой-42") == {cap.pk}
+    # Partner B's article code is B's business: it finds nothing for A.
+    assert found("ЧУЖОЙ-7") == set()
+    assert found("нет такого") == set()
+
+
+def test_search_is_not_a_pattern(partner_a: Partner, price_list_a: PriceList) -> None:
+    listed_product(price_lists=[price_list_a], name="Халат")
+    for term in ("%", "_", "%%", "\\"):
+        page = catalog_page(
+            partner=partner_a, price_list=price_list_a, query=CatalogQuery(search=term)
+        )
+        assert page.listings == []
+
+
+def test_agreement_choose_never_returns_another_partners_agreement(
+    partner_a: Partner, partner_b: Partner
+) -> None:
+    main = partner_a.agreements.get(is_main=True)
+    second = AgreementFactory.create(counterparty=main.counterparty, price_list="Розница")
+    foreign = partner_b.agreements.get()
+
+    assert agreement_choose(partner=partner_a, agreement_id=second.pk) == second
+    assert agreement_choose(partner=partner_a, agreement_id=None) == main
+    assert agreement_choose(partner=partner_a, agreement_id=foreign.pk) == main
+    assert agreement_choose(partner=partner_a, agreement_id=10**12) == main
+    assert agreement_choose(partner=partner_b, agreement_id=second.pk) == foreign
+
+
+def test_agreement_choose_without_agreements(partner_a: Partner) -> None:
+    partner_a.agreements.all().delete()
+    assert agreement_choose(partner=partner_a, agreement_id=None) is None
+
+
+def test_facets_come_from_the_price_lists_products(price_list_a: PriceList) -> None:
+    sold, unsold = BrandFactory.create(name="Sold"), BrandFactory.create(name="Unsold")
+    listed_product(price_lists=[price_list_a], brand=sold, attributes={"material": "хлопок"})
+    listed_product(
+        price_lists=[price_list_a], brand=None, attributes={"material": "Бязь", "gender": "унисекс"}
+    )
+    listed_product(
+        price_lists=[PriceListFactory.create()], brand=unsold, attributes={"material": "шёлк"}
+    )
+    facets = catalog_facets(price_list=price_list_a)
+    assert facets.brands == [sold]
+    assert facets.attributes == {"material": ["Бязь", "хлопок"], "gender": ["унисекс"]}
+
+
+def test_section_nav_opens_down_to_the_current_section(db: None) -> None:
+    clothes = SectionFactory.create(name="Одежда")
+    gowns = SectionFactory.create(name="Халаты", parent=clothes)
+    surgical = SectionFactory.create(name="Хирургические", parent=gowns)
+    SectionFactory.create(name="Костюмы", parent=clothes)
+    other = SectionFactory.create(name="Расходники")
+    SectionFactory.create(name="Маски", parent=other)
+
+    nav = section_nav(current_id=gowns.pk)
+    assert [node.section for node in nav.roots] == [clothes, other]
+    assert nav.current == gowns
+    assert nav.trail == [clothes, gowns]
+    top = nav.roots[0]
+    assert top.open
+    assert not top.active
+    assert [n.section.name for n in top.children] == ["Халаты", "Костюмы"]
+    assert top.children[0].active
+    assert top.children[0].open
+    assert top.children[0].children[0].section == surgical
+    assert not nav.roots[1].open
+
+    nothing = section_nav(current_id=None)
+    assert nothing.current is None
+    assert nothing.trail == []
+    assert not any(node.open for node in nothing.roots)
+
+
+def test_product_card_matrix(partner_a: Partner, price_list_a: PriceList) -> None:
+    product = listed_product(
+        price_lists=[price_list_a], colours=("Синий", "Белый"), sizes=("S", "M", "L")
+    )
+    # Blue L is not sold under this price list; white XL is archived.
+    product.variants.get(colour="Синий", size="L").prices.all().delete()
+    archived = VariantFactory.create(
+        product=product, colour="Белый", size="XL", position=3, is_archived=True
+    )
+    PriceFactory.create(price_list=price_list_a, variant=archived)
+    cheap = product.variants.get(colour="Белый", size="S")
+    cheap.prices.update(amount=Decimal("500.00"))
+    listing_refresh(product_ids=[product.pk])
+
+    card = product_card(partner=partner_a, price_list=price_list_a, product_id=product.pk)
+    assert card.colours == ["Белый", "Синий"]
+    assert card.sizes == ["S", "M", "L"]
+    rows = dict(card.rows())
+    assert [cell.price if cell else None for cell in rows["Белый"]] == [
+        Decimal("500.00"),
+        Decimal("1000.00"),
+        Decimal("1000.00"),
+    ]
+    assert rows["Синий"][2] is None
+    assert rows["Белый"][0].variant == cheap  # type: ignore[union-attr]
+    assert card.listing.min_price == Decimal("500.00")
+    assert [section.pk for section in card.trail] == [product.section_id]
+
+
+def test_product_card_refuses_what_the_price_list_does_not_sell(
+    partner_a: Partner, price_list_a: PriceList
+) -> None:
+    elsewhere = listed_product(price_lists=[PriceListFactory.create()])
+    archived = listed_product(price_lists=[price_list_a], is_archived=True)
+    for product_id in (elsewhere.pk, archived.pk, 987_654):
+        with pytest.raises(NotAvailable):
+            product_card(partner=partner_a, price_list=price_list_a, product_id=product_id)

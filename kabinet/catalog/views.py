@@ -1,0 +1,154 @@
+"""Catalog pages (ORD1–ORD3): the catalog with its filters, and the product card.
+
+Prices and availability always come from one of the current partner's agreements: the one
+picked in the catalog (remembered in the session per partner), else the main one.
+"""
+
+from typing import Any
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
+
+from kabinet.catalog.forms import SORT_CHOICES, VIEW_CHOICES, CatalogFilterForm
+from kabinet.catalog.models import PriceList
+from kabinet.catalog.selectors import (
+    ATTRIBUTE_LABELS,
+    FILTER_ATTRIBUTES,
+    MAX_ID,
+    NotAvailable,
+    agreement_list_for_catalog,
+    agreement_pick,
+    catalog_facets,
+    catalog_page,
+    price_list_of,
+    product_card,
+    section_nav,
+)
+from kabinet.partners.access import PartnerRequest, require_right
+from kabinet.partners.models import Agreement, Partner
+from kabinet.partners.rights import Right
+
+# The session remembers {"agreements": {partner id: agreement id}, "view": "tiles" | "list"}.
+SESSION_KEY = "catalog"
+
+
+def _partner(request: PartnerRequest) -> Partner:
+    assert request.partner is not None  # guaranteed by @require_right
+    return request.partner
+
+
+def _preferences(request: PartnerRequest) -> dict[str, Any]:
+    preferences = request.session.get(SESSION_KEY)
+    return preferences if isinstance(preferences, dict) else {}
+
+
+def _remember(request: PartnerRequest, **changes: Any) -> None:
+    preferences = _preferences(request)
+    if any(preferences.get(key) != value for key, value in changes.items()):
+        request.session[SESSION_KEY] = {**preferences, **changes}
+
+
+def _agreement(
+    request: PartnerRequest, partner: Partner, requested: int | None = None
+) -> tuple[list[Agreement], Agreement | None]:
+    """The partner's agreements and the current one: the requested one if it is the
+    partner's (then remembered), else the remembered one, else the main one. An id of
+    another partner's agreement is simply not among them."""
+    agreements = agreement_list_for_catalog(partner=partner)
+    remembered = _preferences(request).get("agreements", {})
+    agreement = agreement_pick(agreements, requested, remembered.get(str(partner.pk)))
+    if requested and agreement and agreement.pk == requested:
+        _remember(request, agreements={**remembered, str(partner.pk): agreement.pk})
+    return agreements, agreement
+
+
+def _view_mode(request: PartnerRequest, requested: str | None) -> str:
+    if requested:
+        _remember(request, view=requested)
+        return requested
+    remembered = _preferences(request).get("view")
+    return remembered if remembered in dict(VIEW_CHOICES) else "tiles"
+
+
+def _htmx_target(request: PartnerRequest) -> str | None:
+    if not request.htmx or request.htmx.history_restore_request:
+        return None
+    return request.htmx.target
+
+
+@require_right(Right.ORDERS)
+def catalog_list(request: PartnerRequest) -> HttpResponse:
+    partner = _partner(request)
+    form = CatalogFilterForm(request.GET)
+    agreements, agreement = _agreement(request, partner, form.value("agreement"))
+    price_list: PriceList | None = price_list_of(agreement) if agreement else None
+    query = form.catalog_query()
+    context: dict[str, Any] = {
+        "agreements": agreements,
+        "agreement": agreement,
+        "price_list": price_list,
+        "query": query,
+        "view_mode": _view_mode(request, form.value("view")),
+        "page": catalog_page(partner=partner, price_list=price_list, query=query)
+        if price_list
+        else None,
+        "sort_choices": SORT_CHOICES,
+        "view_choices": VIEW_CHOICES,
+    }
+    target = _htmx_target(request)
+    if target == "catalog-results":  # filters changed
+        template = "catalog/catalog.html#results"
+    elif target == "catalog-more":  # "Show more": the next rows, appended
+        template = "catalog/catalog.html#rows"
+    else:
+        template = "catalog/catalog.html"
+        facets = catalog_facets(price_list=price_list) if price_list else None
+        context["nav"] = section_nav(current_id=query.section_id)
+        context["facets"] = facets
+        context["attribute_filters"] = [
+            (key, label, facets.attributes[key] if facets else [], query.attributes.get(key, ""))
+            for key, label in FILTER_ATTRIBUTES.items()
+        ]
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
+    return response
+
+
+@require_right(Right.ORDERS)
+def product_detail(request: PartnerRequest, product_id: int) -> HttpResponse:
+    """The product card: 404 for a product the current agreement does not sell, the same
+    as for a missing one (another partner's price list included)."""
+    partner = _partner(request)
+    _, agreement = _agreement(request, partner)
+    price_list = price_list_of(agreement) if agreement else None
+    if price_list is None or product_id > MAX_ID:
+        raise Http404
+    try:
+        card = product_card(partner=partner, price_list=price_list, product_id=product_id)
+    except NotAvailable as exc:
+        raise Http404 from exc
+    colour = request.GET.get("colour", "")
+    if colour not in card.colours:
+        colour = card.colours[0] if card.colours else ""
+    colour_images = [image for image in card.images if image.colour == colour]
+    attributes = card.product.attributes if isinstance(card.product.attributes, dict) else {}
+    cells = list(card.cells.values())
+    context = {
+        "card": card,
+        "has_colours": any(card.colours),
+        # One variant without colour or size: its SKU, no matrix.
+        "single": cells[0] if len(cells) == 1 and not any(card.colours + card.sizes) else None,
+        "product": card.product,
+        "agreement": agreement,
+        "colour": colour,
+        "attributes": [
+            (ATTRIBUTE_LABELS.get(key, key), value)
+            for key, value in attributes.items()
+            if value not in (None, "")
+        ],
+        "image": (colour_images[0].image if colour_images else None)
+        or card.product.image
+        or (card.images[0].image if card.images else None),
+    }
+    return render(request, "catalog/product.html", context)

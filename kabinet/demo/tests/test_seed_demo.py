@@ -82,3 +82,19 @@ def test_readme_lists_every_demo_sign_in() -> None:
     for sign_in in data.sign_ins():
         row = f"| {sign_in.role} | {sign_in.company} | {sign_in.email} | {data.DEMO_PASSWORD} |"
         assert row in readme, f"README.md lacks the row: {row}"
+
+
+def test_a_demo_loaded_before_the_catalog_gets_it_on_the_next_run() -> None:
+    from kabinet.catalog.models import Brand, Listing, PriceList, Product, Section
+
+    call_command("seed_demo", "--catalog-products", "60")
+    # As a database from before the catalog: every catalog table empty.
+    Listing.objects.all().delete()
+    Product.objects.all().delete()  # cascades to variants, prices, stock, images, articles
+    for section in Section.objects.order_by("-path"):  # leaves first: parents are protected
+        section.delete()
+    Brand.objects.all().delete()
+    PriceList.objects.all().delete()
+    call_command("seed_demo", "--catalog-products", "60")
+    assert Product.objects.count() == 60
+    assert Listing.objects.exists()

@@ -6,6 +6,7 @@ from django.db import transaction
 from kabinet.accounts.models import User
 from kabinet.accounts.roles import StaffRole
 from kabinet.accounts.services import staff_user_create, user_create
+from kabinet.catalog.models import Product
 from kabinet.content.services import info_page_upsert
 from kabinet.demo import data
 from kabinet.demo.catalog import catalog_seed
@@ -36,6 +37,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, catalog_products: int, **options: Any) -> None:
         if Partner.objects.filter(erp_id=_erp_id("zdorovie")).exists():
             self.stdout.write("Demo data is already loaded.")
+            if not Product.objects.exists():
+                # A demo loaded before the catalog existed gets its catalog now.
+                with transaction.atomic():
+                    catalog_seed(products=catalog_products)
+                self.stdout.write(self.style.SUCCESS("Demo catalog loaded."))
         else:
             seed(catalog_products=catalog_products)
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))

@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 # pyenv (and uv) read .python-version; without them, any python3.12 on PATH will do.
 PYTHON ?= $(shell command -v python3.12 || command -v python3)
 
-.PHONY: run test lint pytest install install-dev messages lock bench clean
+.PHONY: run test lint pytest install install-dev messages lock bench bench-smoke clean
 
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Kabinet needs Python 3.12 or newer (.python-version)")'
@@ -45,8 +45,14 @@ test: install-dev
 lint: install-dev
 	scripts/test lint
 
+# Speed figures of QUALITY.md (P1, P2 so far) on data set L, on PostgreSQL (when reachable)
+# and SQLite: prints a table, writes bench/results.json, exits 1 if a figure fails. Minutes.
 bench: install-dev
-	@echo "Benchmarks arrive with the catalog issue (bench/)."
+	$(PY) -m bench.run --size L
+
+# The CI smoke: data set S, a few rounds; checks the benchmarks run and report (~20 s).
+bench-smoke: install-dev
+	$(PY) -m bench.run --smoke
 
 lock:
 	scripts/lock

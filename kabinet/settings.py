@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "kabinet.partners",
     "kabinet.scheduler",
     "kabinet.catalog",
+    "kabinet.orders",
     "kabinet.content",
     "kabinet.notifications",
     "kabinet.web",

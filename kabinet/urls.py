@@ -13,6 +13,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("kabinet.partners.urls")),
     path("", include("kabinet.content.urls")),
     path("", include("kabinet.catalog.urls")),
+    path("", include("kabinet.orders.urls")),
     path("admin/", admin.site.urls),
 ]
 # Uploaded files (product pictures) in the demo (DEBUG): signed-in users only, like every page.

@@ -49,6 +49,17 @@ def _product_of_b(b: Partner) -> dict[str, Any]:
     return {"product_id": listed_product(price_lists=[own], name="Beta-only gown").pk}
 
 
+def _cart_line_of_b(b: Partner) -> dict[str, Any]:
+    """A line of the cart of B's user (A's admin must not reach it, even by its id)."""
+    from kabinet.catalog.tests.factories import price_list_of_agreement
+    from kabinet.orders.tests.factories import cart_line_of
+
+    member = b.memberships.order_by("pk").first()
+    assert member is not None
+    price_list = price_list_of_agreement(b.agreements.get(is_main=True))
+    return {"line_id": cart_line_of(b, member.user, price_list).pk}
+
+
 # URL name → the parameters naming one of partner B's objects.
 OBJECT_ROUTES: dict[str, ParamsFactory] = {
     "partners:staff_card": lambda b: {"partner_id": b.pk},
@@ -68,6 +79,8 @@ OBJECT_ROUTES: dict[str, ParamsFactory] = {
     "partners:staff_user_expiry": _user,
     "partners:staff_user_password": _user,
     "catalog:product": _product_of_b,
+    "orders:line_quantity": _cart_line_of_b,
+    "orders:line_remove": _cart_line_of_b,
 }
 
 # Patterns with parameters that do not name a partner's object, and why.
@@ -106,24 +119,38 @@ def test_every_object_route_is_covered() -> None:
     assert not stale, f"OBJECT_ROUTES lists routes that no longer exist: {stale}"
 
 
-def _partner_owned_models() -> list[type[models.Model]]:
-    owned = []
+def _has_partner(model: type[models.Model] | None) -> bool:
+    return model is not None and any(f.name == "partner" for f in model._meta.get_fields())
+
+
+def _partner_owned_models() -> list[tuple[type[models.Model], str]]:
+    """Models with their lookup to the partner: their own `partner`, or their parent's
+    (a cart line belongs to the partner of its cart)."""
+    owned: list[tuple[type[models.Model], str]] = []
     for model in apps.get_models():
-        names = {field.name for field in model._meta.get_fields()}
-        if model is Partner or "partner" in names:
-            owned.append(model)
+        if model is Partner:
+            owned.append((model, "pk"))
+        elif _has_partner(model):
+            owned.append((model, "partner"))
+        else:
+            parents = [
+                f.name
+                for f in model._meta.get_fields()
+                if f.many_to_one
+                and f.concrete
+                and f.related_model is not Partner
+                and _has_partner(f.related_model)
+            ]
+            if len(parents) == 1:
+                owned.append((model, f"{parents[0]}__partner"))
     return owned
 
 
 def snapshot(partner: Partner) -> dict[str, list[dict[str, Any]]]:
     """Every row of every partner-owned model that belongs to `partner`, with all fields."""
     rows: dict[str, list[dict[str, Any]]] = {}
-    for model in _partner_owned_models():
-        queryset = (
-            model._default_manager.filter(pk=partner.pk)
-            if model is Partner
-            else model._default_manager.filter(partner=partner)
-        )
+    for model, lookup in _partner_owned_models():
+        queryset = model._default_manager.filter(**{lookup: partner.pk})
         rows[model._meta.label] = list(queryset.order_by("pk").values())
     members = User.objects.filter(memberships__partner=partner).order_by("pk")
     rows["accounts.User"] = [dict(row) for row in members.values()]
@@ -143,6 +170,7 @@ def test_partner_a_gets_404_for_partner_b_objects(
 ) -> None:
     url = reverse(url_name, kwargs=OBJECT_ROUTES[url_name](partner_b))
     before = snapshot(partner_b)
+    assert any(before.values())
 
     for method in ("get", "post", "put", "patch", "delete"):
         response = getattr(client_a, method)(url)

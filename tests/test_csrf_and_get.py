@@ -16,6 +16,14 @@ from tests.support import signed_in
 from tests.urls_inventory import Route, all_routes
 
 
+def _own_cart_line(partner: Partner, user: User) -> int:
+    from kabinet.catalog.tests.factories import price_list_of_agreement
+    from kabinet.orders.tests.factories import cart_line_of
+
+    price_list = price_list_of_agreement(partner.agreements.get(is_main=True))
+    return cart_line_of(partner, user, price_list).pk
+
+
 def _urls(partner: Partner, user: User) -> list[str]:
     """Every portal URL, its parameters naming the partner's own objects so views really run.
     (Django's admin has its own CSRF-protected forms and is Django's to test.)"""
@@ -28,6 +36,7 @@ def _urls(partner: Partner, user: User) -> list[str]:
         "slug": "about",
         "token": "not-a-real-token",
         "uidb64": "MQ",
+        "line_id": _own_cart_line(partner, user),
     }
     routes: list[Route] = [r for r in all_routes() if not r.route.startswith("admin/")]
     return [
@@ -48,6 +57,7 @@ def _state() -> dict[str, Any]:
             "scheduler",
             "otp_totp",
             "otp_static",
+            "orders",
         }:
             rows = model._default_manager.order_by("pk").values()
             counts[model._meta.label] = [

@@ -88,6 +88,10 @@ NOT_LIST_PAGES = {
     "partners:staff_user_unblock": "POST action",
     "partners:staff_user_expiry": "POST action",
     "partners:staff_user_password": "POST action",
+    "orders:cart_add": "POST action",
+    "orders:cart_clear": "POST action",
+    "orders:line_quantity": "POST action (its htmx answer is pinned below)",
+    "orders:line_remove": "POST action",
 }
 
 
@@ -95,6 +99,7 @@ def test_every_page_is_pinned() -> None:
     pinned = set(PARTNER_PAGES) | set(STAFF_PAGES) | set(ANONYMOUS_PAGES) | set(NOT_LIST_PAGES)
     pinned |= {"partners:staff_card"}  # pinned below with its own growth
     pinned |= {"catalog:list", "catalog:product"}  # pinned below with the catalog's growth
+    pinned |= {"orders:cart"}  # pinned below with the cart's growth
     pinned |= set(NOT_LIST_PAGES)
     missing = [
         route.name
@@ -276,3 +281,53 @@ def test_product_card(partner_user: User, partner_a: Partner) -> None:
     url = reverse("catalog:product", kwargs={"product_id": product.pk})
     _assert_fixed(signed_in(partner_user), url, 9, grow)
     assert ProductImage.objects.count() > 2
+
+
+def test_cart(partner_user: User, partner_a: Partner) -> None:
+    """The cart: user, memberships, agreements, price list, prices, lines (with variants and
+    products), whatever the number of lines; changing a line over htmx is fixed too."""
+    from decimal import Decimal
+
+    from kabinet.catalog.models import PriceList
+    from kabinet.catalog.tests.factories import price_list_of_agreement
+    from kabinet.orders.models import CartLine
+    from kabinet.orders.services import cart_lines_add
+    from kabinet.orders.tests.factories import priced_variants
+
+    agreement = partner_a.agreements.get(is_main=True)
+    price_list: PriceList = price_list_of_agreement(agreement)
+
+    def grow(count: int) -> Callable[[], None]:
+        def add() -> None:
+            variants = priced_variants(price_list, count)
+            cart_lines_add(
+                partner=partner_a,
+                user=partner_user,
+                agreement=agreement,
+                quantities={variant.pk: Decimal("1") for variant in variants},
+            )
+
+        return add
+
+    client = signed_in(partner_user)
+    grow(5)()
+    client.get(reverse("orders:cart"))
+    before = _count(client, reverse("orders:cart"))
+    grow(50)()
+    after = _count(client, reverse("orders:cart"))
+    assert (before, after) == (6, 6), (before, after)
+    assert CartLine.objects.count() == 55
+
+    line = CartLine.objects.order_by("pk")[10]
+    url = reverse("orders:line_quantity", kwargs={"line_id": line.pk})
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(url, {"quantity": "3"}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    statements = [
+        q["sql"]
+        for q in queries.captured_queries
+        if '"django_session"' not in q["sql"] and not SAVEPOINT.match(q["sql"])
+    ]
+    # user, memberships; the service: line, update, cart; the answer: agreements, price list,
+    # prices, line values, the line
+    assert len(statements) == 10, statements

@@ -49,7 +49,7 @@ def _remember(request: PartnerRequest, **changes: Any) -> None:
         request.session[SESSION_KEY] = {**preferences, **changes}
 
 
-def _agreement(
+def current_agreement(
     request: PartnerRequest, partner: Partner, requested: int | None = None
 ) -> tuple[list[Agreement], Agreement | None]:
     """The partner's agreements and the current one: the requested one if it is the
@@ -81,7 +81,7 @@ def _htmx_target(request: PartnerRequest) -> str | None:
 def catalog_list(request: PartnerRequest) -> HttpResponse:
     partner = _partner(request)
     form = CatalogFilterForm(request.GET)
-    agreements, agreement = _agreement(request, partner, form.value("agreement"))
+    agreements, agreement = current_agreement(request, partner, form.value("agreement"))
     price_list: PriceList | None = price_list_of(agreement) if agreement else None
     query = form.catalog_query()
     context: dict[str, Any] = {
@@ -120,7 +120,7 @@ def product_detail(request: PartnerRequest, product_id: int) -> HttpResponse:
     """The product card: 404 for a product the current agreement does not sell, the same
     as for a missing one (another partner's price list included)."""
     partner = _partner(request)
-    _, agreement = _agreement(request, partner)
+    _, agreement = current_agreement(request, partner)
     price_list = price_list_of(agreement) if agreement else None
     if price_list is None or product_id > MAX_ID:
         raise Http404

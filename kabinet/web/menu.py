@@ -60,7 +60,13 @@ class VisibleSection:
 
 
 MENU: tuple[MenuSection, ...] = (
-    MenuSection(_("Orders"), (MenuItem(_("Catalog"), "catalog:list", right=Right.ORDERS),)),
+    MenuSection(
+        _("Orders"),
+        (
+            MenuItem(_("Catalog"), "catalog:list", right=Right.ORDERS),
+            MenuItem(_("Cart"), "orders:cart", right=Right.ORDERS),
+        ),
+    ),
     MenuSection(
         _("Company"),
         (

@@ -1,0 +1,501 @@
+"""`make bench`: the speed figures of QUALITY.md on PostgreSQL and on SQLite.
+
+    .venv/bin/python -m bench.run [--size L|M|S] [--db all|postgresql|sqlite] [--smoke]
+
+For each database the runner creates a fresh one (PostgreSQL: `kabinet_bench`, dropped and
+created again; SQLite: a file under var/bench/), and runs a child process on it that migrates,
+writes the data set (`kabinet.demo.dataset`) and measures the real views with Django's test
+client, in one process: server-side time, no network. Every figure is reported with a
+baseline measured in the same run: a bare hello-world view (bench/urls.py), so ratios hold on
+a noisy machine where absolute times drift. Rounds are interleaved (each round requests every
+page once) so that drift hits all pages alike.
+
+It prints a table and writes bench/results.json: one object per figure per database,
+{"id", "db", "figure", "limit", "unit", "baseline", "ratio", "ok"}. The exit code is 1 when
+any figure is not ok. `--smoke` (CI) uses data set S and few rounds, writes
+var/bench/smoke-results.json and checks only that every benchmark ran and the file is well
+formed, not the figures.
+
+Figures so far: P1 (catalog page time) and P2 (SQL per page). P3, P4 and P7 slot into
+`BENCHMARKS` when the cart, quick order and order/invoice lists exist.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results.json"
+VAR = Path(os.environ.get("KABINET_VAR_DIR", ROOT / "var")) / "bench"
+SMOKE_RESULTS = VAR / "smoke-results.json"
+DATABASES = ("postgresql", "sqlite")
+KEYS = ("id", "db", "figure", "limit", "unit", "baseline", "ratio", "ok")
+SQLITE_FACTOR = 2  # QUALITY.md: SQLite passes the same functionally, within 2× the limits
+
+# P1: catalog page p95 ≤ 50 ms and ≤ 15× hello-world p95; deep pages within 1.5× of page 1.
+P1_LIMIT_MS = 50.0
+P1_HELLO_RATIO = 15.0
+P1_DEEP_RATIO = 1.5
+P1_DEPTH = 200  # the deep page: the keyset cursor walked to this page (or the last one)
+P2_LIMIT = 12  # SQL statements per page
+
+
+@dataclass
+class Result:
+    id: str
+    db: str
+    figure: float
+    limit: float
+    unit: str
+    baseline: float
+    ratio: float
+    ok: bool
+    # What the table prints under the figure; not written to results.json.
+    details: list[str] = field(default_factory=list)
+
+    def public(self) -> dict[str, Any]:
+        return {key: value for key, value in asdict(self).items() if key in KEYS}
+
+
+# --- The child: one database ---------------------------------------------------------------
+
+
+@dataclass
+class Setup:
+    """What the benchmarks need from the data set: a signed-in partner user and its two
+    agreements (the contract one: a short catalog; the wholesale one: the whole catalog)."""
+
+    client: Any
+    contract_agreement: int
+    wholesale_agreement: int
+    product_id: int  # on the wholesale price list
+    contract_product_id: int  # on the contract price list
+    section_id: int
+    brand_id: int
+
+
+def _setup(size: str, seed: int, log: Callable[[str], None]) -> Setup:
+    from django.core.management import call_command
+    from django.test import Client
+    from django.utils import timezone
+
+    from kabinet.accounts.access import MFA_DONE, SIGNED_IN_AT
+    from kabinet.accounts.models import User
+    from kabinet.catalog.models import Listing, PriceList, Section
+    from kabinet.demo.dataset import dataset_generate
+    from kabinet.partners.models import Partner
+    from kabinet.partners.services import membership_create
+
+    began = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    log(f"migrated in {time.perf_counter() - began:.1f} s")
+    dataset_generate(size=size, seed=seed, log=lambda line: log("  " + line))
+    partner = Partner.objects.order_by("pk").first()
+    assert partner is not None
+    user = User.objects.create_user(email="bench@example.com", password=None)
+    membership_create(partner=partner, user=user)
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    session[MFA_DONE] = True
+    session[SIGNED_IN_AT] = timezone.now().isoformat()
+    session.save()
+    agreements = {a.price_list: a.pk for a in partner.agreements.all()}
+    contract = next(pk for code, pk in agreements.items() if code != "DS-WHOLESALE")
+    wholesale = PriceList.objects.get(code="DS-WHOLESALE")
+    listing = Listing.objects.filter(price_list=wholesale).order_by("pk").first()
+    assert listing is not None
+    assert listing.brand_id is not None
+    contract_code = next(code for code in agreements if code != "DS-WHOLESALE")
+    contract_listing = Listing.objects.filter(price_list__code=contract_code).order_by("pk")[0]
+    top = Section.objects.filter(parent=None).order_by("path").first()
+    assert top is not None
+    return Setup(
+        client=client,
+        contract_agreement=contract,
+        wholesale_agreement=agreements["DS-WHOLESALE"],
+        product_id=listing.product_id,
+        contract_product_id=contract_listing.product_id,
+        section_id=top.pk,
+        brand_id=listing.brand_id,
+    )
+
+
+def _deep_cursor(setup: Setup, sort: str) -> tuple[int, str]:
+    """The cursor of page P1_DEPTH (or of the last page) of the wholesale catalog."""
+    from kabinet.catalog.models import PriceList
+    from kabinet.catalog.selectors import CatalogQuery, catalog_page
+    from kabinet.partners.models import Partner
+
+    partner = Partner.objects.order_by("pk").first()
+    assert partner is not None
+    price_list = PriceList.objects.get(code="DS-WHOLESALE")
+    after, page, cursor = "", 1, ""
+    while page < P1_DEPTH:
+        result = catalog_page(
+            partner=partner, price_list=price_list, query=CatalogQuery(sort=sort, after=after)
+        )
+        if result.next_cursor is None:
+            break
+        after = cursor = result.next_cursor
+        page += 1
+    return page, cursor
+
+
+def _p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=20, method="inclusive")[18]
+
+
+def _timed(client: Any, url: str, headers: dict[str, str]) -> float:
+    began = time.perf_counter()
+    response = client.get(url, headers=headers)
+    elapsed = (time.perf_counter() - began) * 1000
+    if response.status_code != 200:
+        raise RuntimeError(f"{url}: HTTP {response.status_code}")
+    return elapsed
+
+
+HTMX_RESULTS = {"HX-Request": "true", "HX-Target": "catalog-results"}
+HTMX_MORE = {"HX-Request": "true", "HX-Target": "catalog-more"}
+
+
+def _catalog_pages(setup: Setup) -> dict[str, tuple[str, dict[str, str]]]:
+    """P1's pages: name → (URL, headers). All on the wholesale agreement (the whole
+    catalog) but the first."""
+    w = setup.wholesale_agreement
+    depth, by_name = _deep_cursor(setup, "name")
+    _, by_price = _deep_cursor(setup, "price")
+    return {
+        "contract list, page 1": (f"/catalog/?agreement={setup.contract_agreement}", {}),
+        "page 1 by name": (f"/catalog/?agreement={w}", {}),
+        "page 1 by price": (f"/catalog/?agreement={w}&sort=price", {}),
+        "filters, sort -price": (
+            f"/catalog/?agreement={w}&q=костюм&in_stock=on&attr_material=хлопок&sort=-price"
+            "&view=list",
+            {},
+        ),
+        "section + brand": (
+            f"/catalog/?agreement={w}&section={setup.section_id}&brand={setup.brand_id}",
+            {},
+        ),
+        f"page {depth} by name": (f"/catalog/?agreement={w}&after={by_name}", {}),
+        f"page {depth} by price": (f"/catalog/?agreement={w}&sort=price&after={by_price}", {}),
+        f"page {depth} by name, htmx": (f"/catalog/?agreement={w}&after={by_name}", HTMX_MORE),
+    }
+
+
+def bench_p1(setup: Setup, db: str, rounds: int, warmup: int) -> Result:
+    from django.test import Client
+
+    pages = _catalog_pages(setup)
+    hello = Client()
+    samples: dict[str, list[float]] = {name: [] for name in pages}
+    baseline_samples: list[float] = []
+    for n in range(warmup + rounds):
+        hello_ms = _timed(hello, "/bench/hello/", {})
+        page_ms = {name: _timed(setup.client, url, h) for name, (url, h) in pages.items()}
+        if n >= warmup:
+            baseline_samples.append(hello_ms)
+            for name, ms in page_ms.items():
+                samples[name].append(ms)
+    p95 = {name: _p95(values) for name, values in samples.items()}
+    baseline = _p95(baseline_samples)
+    factor = SQLITE_FACTOR if db == "sqlite" else 1
+    limit = P1_LIMIT_MS * factor
+    figure = max(p95.values())
+    ratio = figure / baseline
+    deep = [name for name in pages if name.startswith("page ") and not name.startswith("page 1 ")]
+    deep_ratios = {}
+    for name in deep:
+        first = "page 1 by price" if "price" in name else "page 1 by name"
+        deep_ratios[name] = p95[name] / p95[first]
+    # The htmx "more" response is a fragment: it is compared with nothing, only timed.
+    deep_checked = {n: r for n, r in deep_ratios.items() if "htmx" not in n}
+    ok = figure <= limit and ratio <= P1_HELLO_RATIO * factor
+    ok = ok and all(r <= P1_DEEP_RATIO for r in deep_checked.values())
+    details = [f"hello-world p95 {baseline:.2f} ms (baseline)"]
+    for name, value in p95.items():
+        median = statistics.median(samples[name])
+        line = f"{name}: p95 {value:.1f} ms, median {median:.1f} ms"
+        if name in deep_checked:
+            line += f", {deep_checked[name]:.2f}× page 1 (≤ {P1_DEEP_RATIO})"
+        details.append(line)
+    details.append(f"limits: ≤ {limit:g} ms and ≤ {P1_HELLO_RATIO * factor:g}× hello-world")
+    result = Result(
+        "P1", db, round(figure, 2), limit, "ms", round(baseline, 3), round(ratio, 2), ok
+    )
+    result.details = details
+    return result
+
+
+def _count(client: Any, url: str, headers: dict[str, str]) -> tuple[int, int]:
+    """(all SQL statements, those not about session storage) of one request. Transaction
+    control (BEGIN, COMMIT, savepoints around the session save) is not a query and is left
+    out of both."""
+    import re
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    savepoint = re.compile(
+        r"^(BEGIN|COMMIT|ROLLBACK|SAVEPOINT |RELEASE SAVEPOINT |ROLLBACK TO SAVEPOINT )", re.I
+    )
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, headers=headers)
+    if response.status_code != 200:
+        raise RuntimeError(f"{url}: HTTP {response.status_code}")
+    statements = [q["sql"] for q in queries.captured_queries if not savepoint.match(q["sql"])]
+    return len(statements), sum('"django_session"' not in sql for sql in statements)
+
+
+def bench_p2(setup: Setup, db: str) -> Result:
+    """SQL per page: every catalog page on the whole wholesale catalog and on the short
+    contract one (the counts must be equal: fixed, whatever the data size), the product card
+    and the other list pages. The figure is the most statements any page runs, session
+    storage included; the baseline is the same on the short catalog."""
+    from django.urls import reverse
+
+    whole, short = f"agreement={setup.wholesale_agreement}", f"agreement={setup.contract_agreement}"
+    pages = [
+        (f"catalog, {name}", url, url.replace(whole, short).split("&after=")[0], headers)
+        for name, (url, headers) in _catalog_pages(setup).items()
+        if not name.startswith("contract")
+    ]
+    details: list[str] = []
+    worst, worst_short, fixed = 0, 0, True
+    for name, url, short_url, headers in pages:
+        setup.client.get(url, headers=headers)  # per-process caches (content types) warmed
+        total, without_session = _count(setup.client, url, headers)
+        short_total, _ = _count(setup.client, short_url, headers)
+        fixed = fixed and total == short_total
+        worst, worst_short = max(worst, total), max(worst_short, short_total)
+        details.append(
+            f"{name}: {total} SQL ({without_session} without session storage); "
+            f"short catalog {short_total}{'' if total == short_total else '  NOT FIXED'}"
+        )
+    cards = []
+    for agreement, product_id in (
+        (setup.wholesale_agreement, setup.product_id),
+        (setup.contract_agreement, setup.contract_product_id),
+    ):
+        setup.client.get(f"/catalog/?agreement={agreement}")  # remembered in the session
+        url = f"/catalog/{product_id}/"
+        setup.client.get(url)
+        cards.append(_count(setup.client, url, {}))
+    worst, worst_short = max(worst, cards[0][0]), max(worst_short, cards[1][0])
+    fixed = fixed and cards[0][0] == cards[1][0]
+    details.append(
+        f"product card: {cards[0][0]} SQL ({cards[0][1]} without session storage); "
+        f"short catalog {cards[1][0]}"
+    )
+    for name in OTHER_PAGES:
+        url = reverse(name)
+        setup.client.get(url)
+        total, without_session = _count(setup.client, url, {})
+        worst = max(worst, total)
+        details.append(f"{name}: {total} SQL ({without_session} without session storage)")
+    details.append(f"limit: ≤ {P2_LIMIT} SQL on any page, equal on the short and whole catalog")
+    ok = worst <= P2_LIMIT and fixed
+    ratio = round(worst / worst_short, 2) if worst_short else 0.0
+    result = Result("P2", db, worst, P2_LIMIT, "queries", worst_short, ratio, ok)
+    result.details = details
+    return result
+
+
+# The partner's other list pages (P2). Orders, invoices and the cart join with their issues.
+OTHER_PAGES = (
+    "web:home",
+    "partners:company",
+    "partners:counterparties",
+    "partners:agreements",
+    "partners:addresses",
+    "partners:contacts",
+    "partners:users",
+    "partners:audit",
+)
+
+# id → (what it measures, the function). P3 (cart), P4 (quick order) and P7 (orders,
+# invoices, payment calendar) are added here with their features.
+BENCHMARKS: dict[str, Callable[[Setup, str, "argparse.Namespace"], Result]] = {
+    "P1": lambda setup, db, args: bench_p1(setup, db, args.rounds, args.warmup),
+    "P2": lambda setup, db, args: bench_p2(setup, db),
+}
+
+
+def child(args: argparse.Namespace) -> int:
+    """Run in a process of its own, on the database DATABASE_URL names (already empty)."""
+    import django
+
+    def log(line: str) -> None:
+        print(f"[{args.db}] {line}", flush=True)
+
+    django.setup()
+    setup = _setup(args.size, args.seed, log)
+    results = []
+    for bench_id, run in BENCHMARKS.items():
+        began = time.perf_counter()
+        results.append(asdict(run(setup, args.db, args)))
+        log(f"{bench_id} measured in {time.perf_counter() - began:.1f} s")
+    Path(args.out).write_text(json.dumps(results, ensure_ascii=False))
+    return 0
+
+
+# --- The parent: databases, the table, results.json ---------------------------------------
+
+
+def _postgres_url() -> str | None:
+    """The URL of the benchmark database on the PostgreSQL server of BENCH_DATABASE_URL or
+    DATABASE_URL (default: the local one), or None when that server is not reachable."""
+    import socket
+
+    base = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL") or ""
+    if not base.startswith("postgres"):
+        base = "postgres://postgres@127.0.0.1:5432/kabinet"
+    parsed = urlparse(base)
+    try:
+        socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 5432), 1).close()
+    except OSError:
+        return None
+    return urlunparse(parsed._replace(path="/kabinet_bench"))
+
+
+def _postgres_recreate(url: str) -> None:
+    import psycopg
+
+    parsed = urlparse(url)
+    admin = urlunparse(parsed._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS kabinet_bench WITH (FORCE)")
+        conn.execute("CREATE DATABASE kabinet_bench")
+
+
+def _postgres_drop(url: str) -> None:
+    import psycopg
+
+    admin = urlunparse(urlparse(url)._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS kabinet_bench WITH (FORCE)")
+
+
+def _run_child(db: str, database_url: str, args: argparse.Namespace) -> list[dict[str, Any]]:
+    out = VAR / f"{db}-{args.size}.json"
+    out.unlink(missing_ok=True)
+    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL"}}
+    env.update(DATABASE_URL=database_url, DJANGO_SETTINGS_MODULE="bench.settings")
+    command = [sys.executable, "-m", "bench.run", "--child", "--db", db, "--out", str(out)]
+    command += ["--size", args.size, "--seed", str(args.seed)]
+    command += ["--rounds", str(args.rounds), "--warmup", str(args.warmup)]
+    subprocess.run(command, cwd=ROOT, env=env, check=True)  # noqa: S603 (our own module)
+    results: list[dict[str, Any]] = json.loads(out.read_text())
+    return results
+
+
+def _table(results: list[dict[str, Any]], size: str) -> str:
+    lines = [f"Data set {size}", ""]
+    header = f"{'id':<4} {'db':<11} {'figure':>9} {'limit':>7} {'unit':<8} {'baseline':>9}"
+    header += f" {'ratio':>7}  ok"
+    lines += [header, "-" * len(header)]
+    for r in results:
+        lines.append(
+            f"{r['id']:<4} {r['db']:<11} {r['figure']:>9g} {r['limit']:>7g} {r['unit']:<8} "
+            f"{r['baseline']:>9g} {r['ratio']:>7g}  {'yes' if r['ok'] else 'NO'}"
+        )
+        lines += [f"{'':<17}{detail}" for detail in r["details"]]
+    return "\n".join(lines)
+
+
+def well_formed(results: Any) -> bool:
+    """results.json: a list of objects with exactly the issue's keys and value types."""
+    if not isinstance(results, list) or not results:
+        return False
+    for r in results:
+        if not isinstance(r, dict) or tuple(r) != KEYS:
+            return False
+        numbers = (r["figure"], r["limit"], r["baseline"], r["ratio"])
+        if not all(isinstance(n, int | float) and not isinstance(n, bool) for n in numbers):
+            return False
+        if not (isinstance(r["id"], str) and r["db"] in DATABASES and isinstance(r["ok"], bool)):
+            return False
+    return True
+
+
+def parent(args: argparse.Namespace) -> int:
+    VAR.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    wanted = DATABASES if args.db == "all" else (args.db,)
+    results: list[dict[str, Any]] = []
+    skipped = []
+    for db in wanted:
+        if db == "postgresql":
+            url = _postgres_url()
+            if url is None:
+                skipped.append("postgresql (not reachable)")
+                continue
+            _postgres_recreate(url)
+            try:
+                results += _run_child(db, url, args)
+            finally:
+                if not args.keep:
+                    _postgres_drop(url)
+        else:
+            path = VAR / f"bench-{args.size}.sqlite3"
+            for stale in VAR.glob(f"bench-{args.size}.sqlite3*"):
+                stale.unlink()
+            results += _run_child(db, f"sqlite:///{path}", args)
+            if not args.keep:
+                for stale in VAR.glob(f"bench-{args.size}.sqlite3*"):
+                    stale.unlink()
+    print()
+    print(_table(results, args.size))
+    for what in skipped:
+        print(f"skipped: {what}")
+    public = [{key: r[key] for key in KEYS} for r in results]
+    out = Path(args.output) if args.output else (SMOKE_RESULTS if args.smoke else RESULTS)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(public, indent=2, ensure_ascii=False) + "\n")
+    print(f"\nwritten: {out} ({time.perf_counter() - started:.0f} s)")
+    if args.smoke:
+        # The smoke run proves the benchmarks run and report; tiny data says nothing of speed.
+        expected = len(BENCHMARKS) * (len(wanted) - len(skipped))
+        if not well_formed(json.loads(out.read_text())) or len(public) != expected:
+            print("smoke: results are not well formed", file=sys.stderr)
+            return 1
+        print("smoke: every benchmark ran; results are well formed (figures not judged)")
+        return 0
+    failed = [f"{r['id']} on {r['db']}" for r in results if not r["ok"]]
+    if failed:
+        print("FAILED: " + ", ".join(failed))
+        return 1
+    print("All figures within their limits.")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else "")
+    parser.add_argument("--size", choices=("L", "M", "S"), default="L")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--db", choices=("all", *DATABASES), default="all")
+    parser.add_argument("--rounds", type=int, default=200, help="measured rounds per page")
+    parser.add_argument("--warmup", type=int, default=20, help="unmeasured rounds first")
+    parser.add_argument("--smoke", action="store_true", help="CI: data set S, few rounds")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark databases")
+    parser.add_argument("--output", help="where results go (default bench/results.json)")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.smoke and not args.child:
+        args.size, args.rounds, args.warmup = "S", 20, 3
+    return child(args) if args.child else parent(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

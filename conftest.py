@@ -26,6 +26,15 @@ from kabinet.partners.tests.factories import (
 from tests.support import CHROMIUM, require_service, signed_in
 
 
+@pytest.fixture(autouse=True)
+def _fresh_catalog_cache() -> None:
+    """Facets cached by an earlier test must not be read back: on SQLite a rolled-back
+    price list's id is given again to the next test's."""
+    from kabinet.catalog.selectors import listings_changed
+
+    listings_changed()
+
+
 @pytest.fixture
 def chromium_path() -> str:
     require_service(shutil.which(CHROMIUM) is not None, f"Chromium ({CHROMIUM})")

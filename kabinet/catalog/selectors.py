@@ -5,9 +5,10 @@ import binascii
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from uuid import uuid4
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.core.cache import cache
+from django.db.models import Prefetch, Q
 from django.db.models.fields.json import KeyTextTransform
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -122,8 +123,9 @@ def _decode_cursor(cursor: str, sort: str) -> tuple[str | Decimal, int] | None:
     return amount, product_id
 
 
-def _matching_products(partner: Partner, search: str) -> QuerySet[Any]:
-    """Products whose SKU, EAN or the partner's own article code is `search`."""
+def _matching_products(partner: Partner, search: str) -> Q:
+    """Listings of products whose SKU, EAN or the partner's own article code is `search`:
+    two subqueries on indexes (a wrapping query on products would read them all)."""
     term = search.strip()
     # SKUs are matched as typed or in capitals (as the ERP writes them): equality on the
     # unique index, where a case-insensitive match would read every variant.
@@ -133,7 +135,7 @@ def _matching_products(partner: Partner, search: str) -> QuerySet[Any]:
     by_article = PartnerArticle.objects.filter(partner=partner, code__iexact=term).values(
         "variant__product_id"
     )
-    return Product.objects.filter(Q(pk__in=by_variant) | Q(pk__in=by_article)).values("pk")
+    return Q(product_id__in=by_variant) | Q(product_id__in=by_article)
 
 
 def catalog_page(
@@ -156,8 +158,7 @@ def catalog_page(
     if query.search:
         folded = query.search.strip().casefold()
         listings = listings.filter(
-            Q(name_folded__contains=folded)
-            | Q(product_id__in=_matching_products(partner, query.search))
+            Q(name_folded__contains=folded) | _matching_products(partner, query.search)
         )
     sort = query.sort if query.sort in SORTS else "name"
     cursor = _decode_cursor(query.after, sort) if query.after else None
@@ -238,9 +239,38 @@ class CatalogFacets:
     attributes: dict[str, list[str]]  # FILTER_ATTRIBUTES key → the values on sale
 
 
+# Facets are cached per price list under the listings' generation, which listing_refresh
+# renews: a full catalog page then costs the same whatever the data size (QUALITY.md P1).
+LISTINGS_GENERATION_KEY = "catalog:listings-generation"
+FACETS_TIMEOUT = 60 * 60  # bounds how long a renamed brand can show its old name
+
+
+def listings_changed() -> None:
+    """Invalidate what is derived from listings (the facets): a new generation."""
+    cache.set(LISTINGS_GENERATION_KEY, uuid4().hex, None)
+
+
+def _listings_generation() -> str:
+    generation = cache.get(LISTINGS_GENERATION_KEY)
+    if generation is None:  # never set, or evicted: a new one, never an old one reused
+        cache.add(LISTINGS_GENERATION_KEY, uuid4().hex, None)
+        generation = cache.get(LISTINGS_GENERATION_KEY)
+    return str(generation)
+
+
 def catalog_facets(*, price_list: PriceList) -> CatalogFacets:
     """The brands and attribute values of what the price list sells: the choices of the
-    catalog's filters. Two queries, however many products."""
+    catalog's filters. Cached until listings are refreshed; on a miss two queries, however
+    many products."""
+    key = f"catalog:facets:{price_list.pk}:{_listings_generation()}"
+    facets = cache.get(key)
+    if not isinstance(facets, CatalogFacets):
+        facets = _catalog_facets_read(price_list)
+        cache.set(key, facets, FACETS_TIMEOUT)
+    return facets
+
+
+def _catalog_facets_read(price_list: PriceList) -> CatalogFacets:
     listed = Listing.objects.filter(price_list=price_list)
     brands = list(Brand.objects.filter(pk__in=listed.values("brand_id")).order_by("name"))
     names = {

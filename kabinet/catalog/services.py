@@ -15,6 +15,7 @@ from kabinet.catalog.models import (
     Product,
     Section,
 )
+from kabinet.catalog.selectors import listings_changed
 
 
 @transaction.atomic
@@ -91,6 +92,10 @@ def listing_refresh(
             )
         )
     Listing.objects.bulk_create(fresh, batch_size=2000)
+    # Now for this transaction's own reads, and again once committed: a page read in
+    # between may have cached the facets of the old listings under the new generation.
+    listings_changed()
+    transaction.on_commit(listings_changed)
     return len(fresh)
 
 

@@ -25,6 +25,7 @@ from kabinet.catalog.selectors import MAX_ID
 from kabinet.catalog.views import current_agreement
 from kabinet.orders.forms import AddToCartForm, LineQuantityForm
 from kabinet.orders.models import CartLine
+from kabinet.orders.rows import CartRows
 from kabinet.orders.selectors import CartView, cart_view
 from kabinet.orders.services import (
     cart_clear,
@@ -57,7 +58,10 @@ def cart(request: PartnerRequest) -> HttpResponse:
     partner = _partner(request)
     agreement = current_agreement(request, partner)[1]
     view = cart_view(partner=partner, user=request.user, agreement=agreement)
-    return render(request, "orders/cart.html", {"cart": view, "agreement": agreement})
+    rows = CartRows(request).rows(view.lines)  # P3: rows in Python, see orders.rows
+    return render(
+        request, "orders/cart.html", {"cart": view, "agreement": agreement, "cart_rows": rows}
+    )
 
 
 @require_POST
@@ -118,9 +122,7 @@ def _htmx_line_response(
     )
     html = ""
     if line_id and view.lines:
-        html = render_to_string(
-            "orders/cart.html#line", {"item": view.lines[0], "error": error}, request=request
-        )
+        html = CartRows(request).row(view.lines[0], error)
     html += render_to_string(
         "orders/cart.html#totals", {"cart": view, "oob": True}, request=request
     )

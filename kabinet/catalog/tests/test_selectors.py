@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from kabinet.catalog.models import Listing, PriceList, Product
+from kabinet.catalog.models import Listing, Price, PriceList, Product
 from kabinet.catalog.selectors import (
     CatalogQuery,
     NotAvailable,
@@ -265,6 +265,24 @@ def test_facets_come_from_the_price_lists_products(price_list_a: PriceList) -> N
     facets = catalog_facets(price_list=price_list_a)
     assert facets.brands == [sold]
     assert facets.attributes == {"material": ["Бязь", "хлопок"], "gender": ["унисекс"]}
+
+
+def test_facets_follow_listing_refresh(price_list_a: PriceList) -> None:
+    first = BrandFactory.create(name="First")
+    listed_product(price_lists=[price_list_a], brand=first, attributes={"material": "хлопок"})
+    assert catalog_facets(price_list=price_list_a).brands == [first]  # now cached
+    second = BrandFactory.create(name="Second")
+    product = listed_product(
+        price_lists=[price_list_a], brand=second, attributes={"material": "шёлк"}, refresh=False
+    )
+    assert catalog_facets(price_list=price_list_a).brands == [first]  # not listed yet
+    listing_refresh(product_ids=[product.pk])
+    facets = catalog_facets(price_list=price_list_a)
+    assert facets.brands == [first, second]
+    assert facets.attributes["material"] == ["хлопок", "шёлк"]
+    Price.objects.filter(variant__product=product).delete()  # no longer sold
+    listing_refresh(price_list_ids=[price_list_a.pk])
+    assert catalog_facets(price_list=price_list_a).brands == [first]
 
 
 def test_section_nav_opens_down_to_the_current_section(db: None) -> None:

@@ -288,7 +288,8 @@ def test_a_2000_line_cart(
     response = user_client_a.post(url, {"quantity": "2"}, headers=HTMX)
     change_seconds = time.perf_counter() - started
     assert "200\xa0100,00" in response.content.decode() or "200,100.00" in response.content.decode()
-    # Regression guards against per-line queries, not measurements. Changing a line meets P3;
-    # the full 2,000-line page does not yet (template rendering, ~1 s): see docs/decisions.md.
-    assert change_seconds < 1.0, change_seconds
-    assert page_seconds < 15.0, page_seconds
+    # P3 asks ≤ 100 ms to change a line and ≤ 500 ms for the page; here ~25 ms and ~0.2-0.3 s
+    # on a 2-core box (docs/decisions.md). The limits leave room for a loaded CI machine;
+    # the page's is what catches rows going back to per-row template tags (~1.2 s).
+    assert change_seconds < 0.5, change_seconds
+    assert page_seconds < 1.0, page_seconds

@@ -36,7 +36,7 @@ run: install
 	@echo "Staff sign in without a second factor in the demo (MFA_REQUIRED_FOR_STAFF=false);"
 	@echo "E-mail goes to var/mail/: the worker writes there the invitation of Dental Pro's key user."
 	@echo
-	@echo "Kabinet is starting on http://127.0.0.1:$(PORT)/  (Ctrl-C stops the server and the worker)"
+	@echo "Kabinet is starting on http://127.0.0.1:$(PORT)/  (Ctrl-C stops the server, the worker and the scheduler)"
 	@DEBUG=true MFA_REQUIRED_FOR_STAFF=$${MFA_REQUIRED_FOR_STAFF:-false} PORT=$(PORT) scripts/run-demo
 
 test: install-dev

@@ -188,14 +188,6 @@ def catalog_page(
     return CatalogPage(listings=rows[:limit], next_cursor=next_cursor, currency=price_list.currency)
 
 
-def section_tree() -> list[Section]:
-    return list(Section.objects.order_by("path"))
-
-
-def brand_list() -> list[Brand]:
-    return list(Brand.objects.order_by("name"))
-
-
 def _trail_paths(path: str) -> list[str]:
     """The paths of a section and its ancestors: "0001.0004." → ["0001.", "0001.0004."]."""
     parts = path.split(".")[:-1]

@@ -11,7 +11,6 @@ from kabinet.catalog.models import (
     Brand,
     Listing,
     Price,
-    PriceList,
     Product,
     Section,
 )
@@ -97,7 +96,3 @@ def listing_refresh(
     listings_changed()
     transaction.on_commit(listings_changed)
     return len(fresh)
-
-
-def price_list_for_code(code: str) -> PriceList | None:
-    return PriceList.objects.filter(code=code).first()

@@ -15,7 +15,6 @@ from kabinet.partners.models import (
     Membership,
     Partner,
 )
-from kabinet.partners.rights import Role
 
 
 def membership_list_for_user(*, user: User) -> list[Membership]:
@@ -128,12 +127,6 @@ def staff_partner_card(*, partner_id: int) -> Partner:
 def staff_manager_list() -> QuerySet[User]:
     """Staff who manage at least one partner, for the manager filter."""
     return User.objects.filter(is_staff=True, managed_partners__isnull=False).distinct()
-
-
-def key_user_count(*, partner: Partner) -> int:
-    return Membership.objects.filter(
-        partner=partner, role=Role.PARTNER_ADMIN, user__is_active=True
-    ).count()
 
 
 def member_list(*, partner: Partner) -> QuerySet[Membership]:

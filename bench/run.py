@@ -365,7 +365,9 @@ def _postgres_url() -> str | None:
         socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 5432), 1).close()
     except OSError:
         return None
-    return urlunparse(parsed._replace(path="/kabinet_bench"))
+    # "<name>_bench" beside the database named: two checkouts benchmark side by side.
+    name = (parsed.path.strip("/") or "kabinet").removesuffix("_bench")
+    return urlunparse(parsed._replace(path=f"/{name}_bench"))
 
 
 def _postgres_recreate(url: str) -> None:
@@ -373,17 +375,19 @@ def _postgres_recreate(url: str) -> None:
 
     parsed = urlparse(url)
     admin = urlunparse(parsed._replace(path="/postgres"))
+    name = parsed.path.strip("/")
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS kabinet_bench WITH (FORCE)")
-        conn.execute("CREATE DATABASE kabinet_bench")
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def _postgres_drop(url: str) -> None:
     import psycopg
 
-    admin = urlunparse(urlparse(url)._replace(path="/postgres"))
+    parsed = urlparse(url)
+    admin = urlunparse(parsed._replace(path="/postgres"))
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS kabinet_bench WITH (FORCE)")
+        conn.execute(f'DROP DATABASE IF EXISTS "{parsed.path.strip("/")}" WITH (FORCE)')
 
 
 def _run_child(db: str, database_url: str, args: argparse.Namespace) -> list[dict[str, Any]]:

@@ -132,6 +132,9 @@ class AuditKind(models.TextChoices):
     MFA_FAILED = "mfa_failed", _("wrong two-factor code")
     MFA_POLICY_CHANGED = "mfa_policy_changed", _("company two-factor policy changed")
     ACCESS_DENIED = "access_denied", _("access to a section denied")
+    ORDER_DRAFT_SAVED = "order_draft_saved", _("order saved as a draft")
+    ORDER_SUBMITTED = "order_submitted", _("order submitted")
+    ORDER_STATUS_CHANGED = "order_status_changed", _("order status changed")
 
 
 class AuditEvent(models.Model):

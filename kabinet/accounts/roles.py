@@ -51,6 +51,9 @@ _CONTENT = [
     "content.delete_infopage",
 ]
 
+_ORDERS_READ = ["orders.view_order"]
+_ORDERS_WRITE = ["orders.change_order"]
+
 _ACCESS = ["partners.add_invitation", "accounts.change_user", "accounts.view_auditevent"]
 
 STAFF_ROLE_PERMISSIONS: dict[StaffRole, list[str]] = {
@@ -59,6 +62,8 @@ STAFF_ROLE_PERMISSIONS: dict[StaffRole, list[str]] = {
         *_PARTNER_WRITE,
         *_CONTENT,
         *_ACCESS,
+        *_ORDERS_READ,
+        *_ORDERS_WRITE,
         "partners.add_partner",
         "partners.add_membership",
         "partners.change_membership",
@@ -71,8 +76,20 @@ STAFF_ROLE_PERMISSIONS: dict[StaffRole, list[str]] = {
         "accounts.add_user",
         "accounts.change_user",
     ],
-    StaffRole.MANAGER: [*_PARTNER_READ, *_PARTNER_WRITE, *_ACCESS, "accounts.view_user"],
-    StaffRole.APPROVER: [*_PARTNER_READ],
+    StaffRole.MANAGER: [
+        *_PARTNER_READ,
+        *_PARTNER_WRITE,
+        *_ACCESS,
+        *_ORDERS_READ,
+        *_ORDERS_WRITE,
+        "accounts.view_user",
+    ],
+    StaffRole.APPROVER: [*_PARTNER_READ, *_ORDERS_READ],
     StaffRole.CONTENT_EDITOR: [*_CONTENT],
-    StaffRole.SUPPORT: [*_PARTNER_READ, "accounts.view_user", "accounts.view_auditevent"],
+    StaffRole.SUPPORT: [
+        *_PARTNER_READ,
+        *_ORDERS_READ,
+        "accounts.view_user",
+        "accounts.view_auditevent",
+    ],
 }

@@ -82,3 +82,202 @@ class CartLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.variant_id} × {self.quantity}"
+
+
+class OrderStatus(models.TextChoices):
+    """The order's state (ORD7). Changed only by the transition services of
+    `orders.statuses`, one per arrow of TRANSITIONS there."""
+
+    DRAFT = "draft", _("draft")
+    SUBMITTED = "submitted", _("submitted")
+    ACCEPTED = "accepted", _("accepted")
+    IN_ASSEMBLY = "in_assembly", _("in assembly")
+    SHIPPED = "shipped", _("shipped")
+    CLOSED = "closed", _("closed")
+    CANCELLED = "cancelled", _("cancelled")
+    REJECTED = "rejected", _("rejected")
+
+
+class OrderSource(models.TextChoices):
+    PORTAL = "portal", _("portal")
+    ERP = "erp", _("ERP")
+
+
+class Order(models.Model):
+    """A partner's order (ORD4, ORD6): placed from the cart in the portal, or created in the
+    ERP and imported (ORD8). Lines keep the price and the names as they were when ordered."""
+
+    partner = models.ForeignKey(
+        Partner, verbose_name=_("partner"), related_name="orders", on_delete=models.PROTECT
+    )
+    number = models.CharField(_("number"), max_length=40, unique=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=OrderStatus.choices, default=OrderStatus.DRAFT
+    )
+    source = models.CharField(
+        _("source"), max_length=8, choices=OrderSource.choices, default=OrderSource.PORTAL
+    )
+    counterparty = models.ForeignKey(
+        "partners.Counterparty",
+        verbose_name=_("counterparty"),
+        related_name="orders",
+        on_delete=models.PROTECT,
+    )
+    agreement = models.ForeignKey(
+        Agreement,
+        verbose_name=_("agreement"),
+        related_name="orders",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    delivery_address = models.ForeignKey(
+        "partners.DeliveryAddress",
+        verbose_name=_("delivery address"),
+        related_name="orders",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+    )
+    # The address as it read when the order was placed: an address edited or removed later
+    # does not change where an order went.
+    delivery_address_text = models.CharField(_("delivery address"), max_length=700, blank=True)
+    desired_date = models.DateField(_("desired delivery date"), null=True, blank=True)
+    comment = models.TextField(_("comment"), max_length=2000, blank=True)
+    po_number = models.CharField(_("your PO number"), max_length=64, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, default="RUB")
+    total = models.DecimalField(_("total"), max_digits=16, decimal_places=2, default=Decimal(0))
+    line_count = models.PositiveIntegerField(_("lines"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        related_name="orders_created",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # The date the lists sort and filter by: when it was placed (a draft: created) in the
+    # portal, or the ERP's document date for an order that came from there.
+    ordered_at = models.DateTimeField(_("date"), default=timezone.now)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    erp_id = models.CharField(_("ERP id"), max_length=64, unique=True, null=True, blank=True)
+    erp_number = models.CharField(_("ERP number"), max_length=40, blank=True)
+    # The checkout form's one-time key (R18): posting the same form twice finds the order it
+    # made the first time instead of making another.
+    checkout_key = models.UUIDField(unique=True, null=True, blank=True, editable=False)
+
+    objects = PartnerOwnedQuerySet["Order"].as_manager()
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-ordered_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=OrderStatus.values), name="orders_order_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(source__in=OrderSource.values), name="orders_order_source_valid"
+            ),
+        ]
+        indexes = [
+            # The order lists (QUALITY.md P7): a partner's orders newest first, by status or
+            # counterparty, and staff's across partners; all keyset-paginated.
+            models.Index(fields=["partner", "ordered_at", "id"], name="orders_partner_date"),
+            models.Index(
+                fields=["partner", "status", "ordered_at", "id"], name="orders_partner_status"
+            ),
+            models.Index(
+                fields=["counterparty", "ordered_at", "id"], name="orders_counterparty_date"
+            ),
+            models.Index(fields=["ordered_at", "id"], name="orders_date"),
+            models.Index(fields=["status", "ordered_at", "id"], name="orders_status_date"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == OrderStatus.DRAFT
+
+    @property
+    def from_erp(self) -> bool:
+        return self.source == OrderSource.ERP
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(
+        Order, verbose_name=_("order"), related_name="lines", on_delete=models.CASCADE
+    )
+    # Null when the ERP sent a line for goods the portal does not know, or the variant was
+    # deleted since; the copied SKU and name still say what was ordered.
+    variant = models.ForeignKey(
+        Variant,
+        verbose_name=_("variant"),
+        related_name="order_lines",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+    sku = models.CharField(_("SKU"), max_length=64)
+    name = models.CharField(_("name"), max_length=255)
+    colour = models.CharField(_("colour"), max_length=60, blank=True)
+    size = models.CharField(_("size"), max_length=30, blank=True)
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3)
+    price = models.DecimalField(_("price"), max_digits=12, decimal_places=2)
+    amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        ordering = ["order", "position", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(quantity__gt=Decimal("0")),
+                name="orders_orderline_quantity_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku} × {self.quantity}"
+
+
+class StatusChangeSource(models.TextChoices):
+    PARTNER = "partner", _("partner")
+    STAFF = "staff", _("supplier's staff")
+    ERP = "erp", _("ERP")
+
+
+class OrderStatusChange(models.Model):
+    """One step of an order's status history, written by the transition services."""
+
+    order = models.ForeignKey(
+        Order, verbose_name=_("order"), related_name="status_changes", on_delete=models.CASCADE
+    )
+    from_status = models.CharField(
+        _("from"), max_length=16, choices=OrderStatus.choices, blank=True
+    )
+    to_status = models.CharField(_("to"), max_length=16, choices=OrderStatus.choices)
+    changed_at = models.DateTimeField(_("time"), default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("who"),
+        related_name="+",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+    )
+    source = models.CharField(_("by"), max_length=8, choices=StatusChangeSource.choices)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("order status change")
+        verbose_name_plural = _("order status changes")
+        ordering = ["changed_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.from_status} → {self.to_status}"

@@ -1,13 +1,23 @@
 """Reads of the cart (ORD4), always of one user's cart in one partner, priced under an
 agreement: prices are never stored in the cart, they are read from the price list."""
 
-from dataclasses import dataclass, field
+import base64
+import binascii
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from kabinet.accounts.models import User
 from kabinet.catalog.models import Price, PriceList, Variant
-from kabinet.orders.models import CartLine
-from kabinet.partners.models import Agreement, Partner
+from kabinet.catalog.selectors import MAX_ID
+from kabinet.orders.models import CartLine, Order, OrderLine, OrderStatus, OrderStatusChange
+from kabinet.partners.models import Agreement, Counterparty, DeliveryAddress, Partner
 
 CENT = Decimal("0.01")
 # What a cart row shows (`orders.rows`); the rest (a product's description, attributes,
@@ -128,3 +138,179 @@ def _line_view(
 
 def cart_line_count(*, partner: Partner, user: User) -> int:
     return CartLine.objects.of_cart(partner=partner, user_id=user.pk).count()
+
+
+# --- Orders (ORD6) -------------------------------------------------------------------------
+
+ORDER_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class OrderFilters:
+    counterparty_id: int | None = None
+    statuses: tuple[str, ...] = ()
+    date_from: date | None = None  # inclusive, in the portal's time zone
+    date_to: date | None = None  # inclusive
+    number: str = ""  # ours, the ERP's or the partner's PO number; a prefix is enough
+    partner_id: int | None = None  # staff only
+    before: str = ""  # keyset cursor: the last row of the previous page
+
+
+@dataclass
+class OrderPage:
+    orders: list[Order]
+    next_cursor: str | None
+
+
+def _order_cursor(order: Order) -> str:
+    raw = json.dumps([order.ordered_at.isoformat(), order.pk]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _order_cursor_decode(cursor: str) -> tuple[datetime, int] | None:
+    """(ordered_at, pk) of a cursor; None for a mangled one (the first page, not an error)."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        moment, pk = json.loads(raw)
+        when = datetime.fromisoformat(moment)
+        pk = int(pk)
+    except (ValueError, TypeError, binascii.Error, RecursionError):
+        return None
+    if when.tzinfo is None or not 0 < pk <= MAX_ID:
+        return None
+    return when, pk
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _orders_filtered(orders: QuerySet[Order], filters: OrderFilters) -> QuerySet[Order]:
+    if filters.counterparty_id:
+        orders = orders.filter(counterparty_id=filters.counterparty_id)
+    if filters.statuses:
+        orders = orders.filter(status__in=filters.statuses)
+    if filters.date_from:
+        orders = orders.filter(ordered_at__gte=_day_start(filters.date_from))
+    if filters.date_to:
+        orders = orders.filter(ordered_at__lt=_day_start(filters.date_to + timedelta(days=1)))
+    if number := filters.number.strip():
+        orders = orders.filter(
+            Q(number__istartswith=number)
+            | Q(erp_number__istartswith=number)
+            | Q(po_number__istartswith=number)
+        )
+    return orders
+
+
+def _order_page(orders: QuerySet[Order], filters: OrderFilters) -> OrderPage:
+    """One keyset page, newest first: as fast at page 2,000 as at page 1 (QUALITY.md P7)."""
+    orders = _orders_filtered(orders, filters)
+    if filters.before and (key := _order_cursor_decode(filters.before)):
+        when, pk = key
+        orders = orders.filter(Q(ordered_at__lt=when) | Q(ordered_at=when, pk__lt=pk))
+    rows = list(
+        orders.select_related("counterparty").order_by("-ordered_at", "-pk")[: ORDER_PAGE_SIZE + 1]
+    )
+    more = len(rows) > ORDER_PAGE_SIZE
+    rows = rows[:ORDER_PAGE_SIZE]
+    return OrderPage(orders=rows, next_cursor=_order_cursor(rows[-1]) if more else None)
+
+
+def order_list(*, partner: Partner, filters: OrderFilters) -> OrderPage:
+    """The partner's orders and drafts (ORD6), newest first."""
+    return _order_page(Order.objects.for_partner(partner), filters)
+
+
+def staff_order_list(*, filters: OrderFilters) -> OrderPage:
+    """Every partner's orders, for the supplier's staff; drafts are the partners' own."""
+    orders = Order.objects.exclude(status=OrderStatus.DRAFT).select_related("partner")
+    if filters.partner_id:
+        orders = orders.filter(partner_id=filters.partner_id)
+    return _order_page(orders, filters)
+
+
+def order_export_rows(
+    *, partner: Partner | None, filters: OrderFilters
+) -> Iterator[tuple[Any, ...]]:
+    """The filtered list as plain rows for an export, streamed in chunks (no cursor: all)."""
+    orders: QuerySet[Order] = (
+        Order.objects.all() if partner is None else Order.objects.for_partner(partner)
+    )
+    if partner is None:
+        orders = orders.exclude(status=OrderStatus.DRAFT)
+        if filters.partner_id:
+            orders = orders.filter(partner_id=filters.partner_id)
+    orders = _orders_filtered(orders, replace(filters, before=""))
+    yield from (
+        orders.order_by("-ordered_at", "-pk")
+        .values_list(
+            "number",
+            "ordered_at",
+            "status",
+            "source",
+            "partner__name",
+            "counterparty__name",
+            "agreement__number",
+            "po_number",
+            "erp_number",
+            "line_count",
+            "total",
+            "currency",
+            "desired_date",
+            "delivery_address_text",
+            "comment",
+        )
+        .iterator(chunk_size=5000)
+    )
+
+
+@dataclass
+class OrderDetail:
+    order: Order
+    lines: list[OrderLine]
+    history: list[OrderStatusChange]
+
+
+def _order_detail(order: Order) -> OrderDetail:
+    lines = list(OrderLine.objects.filter(order=order).order_by("position", "pk"))
+    history = list(
+        OrderStatusChange.objects.filter(order=order)
+        .select_related("actor")
+        .order_by("changed_at", "pk")
+    )
+    return OrderDetail(order=order, lines=lines, history=history)
+
+
+def order_detail(*, partner: Partner, order_id: int) -> OrderDetail:
+    """One of the partner's orders with lines and history; Order.DoesNotExist otherwise."""
+    order = (
+        Order.objects.for_partner(partner)
+        .select_related("counterparty", "agreement", "created_by")
+        .get(pk=order_id)
+    )
+    return _order_detail(order)
+
+
+def staff_order_detail(*, order_id: int) -> OrderDetail:
+    order = (
+        Order.objects.exclude(status=OrderStatus.DRAFT)
+        .select_related("partner", "counterparty", "agreement", "created_by")
+        .get(pk=order_id)
+    )
+    return _order_detail(order)
+
+
+def checkout_choices(
+    *, partner: Partner
+) -> tuple[list[Counterparty], list[Agreement], list[DeliveryAddress]]:
+    """The partner's counterparties, its agreements still in force, and its addresses."""
+    today = timezone.localdate()
+    counterparties = list(Counterparty.objects.for_partner(partner).order_by("name", "pk"))
+    agreements = list(
+        Agreement.objects.for_partner(partner)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .select_related("counterparty")
+    )
+    addresses = list(DeliveryAddress.objects.for_partner(partner))
+    return counterparties, agreements, addresses

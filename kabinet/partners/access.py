@@ -18,6 +18,7 @@ from typing import Any, Concatenate
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django_htmx.middleware import HtmxDetails
 
@@ -83,7 +84,8 @@ class TenantMiddleware:
         return None
 
 
-type View[**P] = Callable[Concatenate[PartnerRequest, P], HttpResponse]
+# HttpResponseBase: a view may stream (a file download is not an HttpResponse).
+type View[**P] = Callable[Concatenate[PartnerRequest, P], HttpResponseBase]
 
 
 def _denied(request: PartnerRequest, *, needed: str) -> None:
@@ -101,7 +103,7 @@ def _denied(request: PartnerRequest, *, needed: str) -> None:
 
 def require_partner[**P](view: View[P]) -> View[P]:
     @wraps(view)
-    def wrapper(request: PartnerRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+    def wrapper(request: PartnerRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
         if request.membership is None:
             raise Http404
         return view(request, *args, **kwargs)
@@ -112,7 +114,7 @@ def require_partner[**P](view: View[P]) -> View[P]:
 def require_right[**P](right: Right) -> Callable[[View[P]], View[P]]:
     def decorator(view: View[P]) -> View[P]:
         @wraps(view)
-        def wrapper(request: PartnerRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        def wrapper(request: PartnerRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
             if request.membership is None:
                 raise Http404
             if not request.membership.has_right(right):
@@ -128,7 +130,7 @@ def require_right[**P](right: Right) -> Callable[[View[P]], View[P]]:
 def staff_required[**P](permission: str) -> Callable[[View[P]], View[P]]:
     def decorator(view: View[P]) -> View[P]:
         @wraps(view)
-        def wrapper(request: PartnerRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        def wrapper(request: PartnerRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
             if not request.user.is_staff:
                 raise Http404
             if not request.user.has_perm(permission):

@@ -16,6 +16,7 @@ from django.http import (
     HttpResponseNotAllowed,
     HttpResponseRedirect,
 )
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -122,7 +123,7 @@ def company_member(request: PartnerRequest, membership_id: int) -> HttpResponse:
 
 def _member_action(
     action: Callable[[Membership, PartnerRequest], str],
-) -> Callable[[PartnerRequest, int], HttpResponse]:
+) -> Callable[[PartnerRequest, int], HttpResponseBase]:
     """A POST on one member of the current partner; ValidationErrors become messages."""
 
     @require_right(Right.USERS)
@@ -243,7 +244,7 @@ def company_contact_invite(request: PartnerRequest, contact_id: int) -> HttpResp
     return redirect("partners:contacts")
 
 
-def _invitation_action(resend: bool) -> Callable[[PartnerRequest, int], HttpResponse]:
+def _invitation_action(resend: bool) -> Callable[[PartnerRequest, int], HttpResponseBase]:
     @require_right(Right.USERS)
     def view(request: PartnerRequest, invitation_id: int) -> HttpResponse:
         partner = _partner(request)
@@ -411,7 +412,7 @@ def staff_partner_invite(request: PartnerRequest, partner_id: int) -> HttpRespon
     return redirect("partners:staff_card", partner_id=partner.pk)
 
 
-def _staff_invitation_action(resend: bool) -> Callable[[PartnerRequest, int], HttpResponse]:
+def _staff_invitation_action(resend: bool) -> Callable[[PartnerRequest, int], HttpResponseBase]:
     @staff_required("partners.add_invitation")
     @require_POST
     def view(request: PartnerRequest, invitation_id: int) -> HttpResponse:
@@ -430,7 +431,7 @@ staff_invitation_revoke = _staff_invitation_action(resend=False)
 
 def _staff_user_action(
     action: Callable[[User, PartnerRequest], str],
-) -> Callable[[PartnerRequest, int], HttpResponse]:
+) -> Callable[[PartnerRequest, int], HttpResponseBase]:
     @staff_required("accounts.change_user")
     @require_POST
     def view(request: PartnerRequest, user_id: int) -> HttpResponse:

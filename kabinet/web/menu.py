@@ -65,6 +65,7 @@ MENU: tuple[MenuSection, ...] = (
         (
             MenuItem(_("Catalog"), "catalog:list", right=Right.ORDERS),
             MenuItem(_("Cart"), "orders:cart", right=Right.ORDERS),
+            MenuItem(_("My orders"), "orders:list", right=Right.ORDERS),
         ),
     ),
     MenuSection(
@@ -91,6 +92,7 @@ MENU: tuple[MenuSection, ...] = (
         _("Supplier"),
         (
             MenuItem(_("Partners"), "partners:staff_list", permission="partners.view_partner"),
+            MenuItem(_("Orders"), "orders:staff_list", permission="orders.view_order"),
             MenuItem(_("Audit log"), "partners:staff_audit", permission="accounts.view_auditevent"),
             MenuItem(
                 _("Information pages"),

@@ -92,7 +92,9 @@ def test_require_right_lets_only_holders_in(partner_a: Partner, partner_user: Us
     membership = Membership.objects.get(user=partner_user)
     membership.rights = [Right.FINANCE.value]
     membership.save()
-    assert finance_view(_resolve(partner_user)).content == b"ok"
+    response = finance_view(_resolve(partner_user))
+    assert isinstance(response, HttpResponse)
+    assert response.content == b"ok"
 
 
 def test_partner_admin_holds_every_right(partner_admin: User) -> None:

@@ -44,8 +44,10 @@ CSV_DELIMITERS = (";", ",", "\t")
 
 _CHUNK = 1024 * 1024
 _DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
-# Cell and row references (r="B12", r="12"), and the elements that are cells and rows.
-_REFERENCE = re.compile(rb'\br="([A-Z]{0,3})([0-9]{1,9})"')
+# Cell and row references (r="B12", r="12"); any `r` attribute (a reference written any other
+# way, with character references or lower case, is refused); the elements of cells and rows.
+_REFERENCE = re.compile(rb"""\sr\s*=\s*["']([A-Z]*)([0-9]+)["']""")
+_ANY_REFERENCE = re.compile(rb"\sr\s*=")
 _CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
 _ROW = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
 _OVERLAP = 64  # bytes carried from one chunk to the next so no match is split
@@ -165,8 +167,7 @@ def _xlsx_check(data: bytes) -> None:
 def _entry_check(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> None:
     name = entry.filename
     is_xml = name.endswith((".xml", ".rels"))
-    is_sheet = name.startswith("xl/worksheets/") and name.endswith(".xml")
-    max_row = max_column = cells = rows = cell_references = row_references = 0
+    sheet = _SheetBounds() if name.startswith("xl/worksheets/") and name.endswith(".xml") else None
     tail = b""
     try:
         with archive.open(entry) as stream:
@@ -176,40 +177,70 @@ def _entry_check(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> None:
                     raise _refuse(
                         _("The file contains a document type declaration: refused."), "bomb"
                     )
-                if is_sheet:
-                    # Count in the new bytes only (plus what straddles the seam).
-                    seam = len(tail)
-                    for match in _REFERENCE.finditer(window):
-                        if match.end() <= seam:
-                            continue
-                        letters, number = match.groups()
-                        max_row = max(max_row, int(number))
-                        if letters:
-                            cell_references += 1
-                            max_column = max(max_column, _column_number(letters))
-                        else:
-                            row_references += 1
-                    cells += sum(1 for m in _CELL.finditer(window) if m.end() > seam)
-                    rows += sum(1 for m in _ROW.finditer(window) if m.end() > seam)
+                if sheet is not None:
+                    sheet.scan(window, tail)
+                    if sheet.too_large():
+                        raise _sheet_too_large()
                 tail = window[-_OVERLAP:]
     except ValidationError:
         raise
     except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError, OSError) as exc:
         raise _not_a_spreadsheet() from exc
-    if is_sheet:
-        # Cells and rows without a reference follow the previous one: the grid can only be
-        # as high as the last reference plus those, and as wide likewise.
-        height = max_row + max(0, rows - row_references)
-        width = max_column + max(0, cells - cell_references)
-        if height > MAX_DATA_ROWS + 1_000 or height * max(width, 1) > MAX_SHEET_CELLS:
-            raise _refuse(
-                _(
-                    "A sheet of the file is too large: at most %(rows)s rows and "
-                    "%(cells)s cells are read."
-                )
-                % {"rows": f"{MAX_DATA_ROWS:,}", "cells": f"{MAX_SHEET_CELLS:,}"},
-                "bomb",
-            )
+    if sheet is not None and sheet.odd():
+        raise _not_a_spreadsheet()
+
+
+def _sheet_too_large() -> ValidationError:
+    return _refuse(
+        _("A sheet of the file is too large: at most %(rows)s rows and %(cells)s cells are read.")
+        % {"rows": f"{MAX_DATA_ROWS:,}", "cells": f"{MAX_SHEET_CELLS:,}"},
+        "bomb",
+    )
+
+
+@dataclass
+class _SheetBounds:
+    """How large a grid calamine would allocate for a worksheet, counted from its XML as it
+    streams by. Cells and rows without a reference follow the previous one, so the grid is at
+    most as high as the last row referenced plus the rows without one, and likewise wide."""
+
+    max_row: int = 0
+    max_column: int = 0
+    cells: int = 0
+    rows: int = 0
+    cell_references: int = 0
+    row_references: int = 0
+    any_references: int = 0
+
+    def scan(self, window: bytes, tail: bytes) -> None:
+        """Count what `window` adds to what was counted in the window before, whose last
+        bytes are `tail` (matches wholly inside `tail` were counted then)."""
+        references = _REFERENCE.findall(window)
+        if references:
+            self.max_row = max(self.max_row, max(int(n) for n in {n for _, n in references}))
+            letters = {letters for letters, _ in references if letters}
+            if letters:
+                widest = max(_column_number(column) for column in letters)
+                self.max_column = max(self.max_column, widest)
+        in_tail = _REFERENCE.findall(tail)
+        cells = sum(1 for letters, _ in references if letters)
+        cells_in_tail = sum(1 for letters, _ in in_tail if letters)
+        self.cell_references += cells - cells_in_tail
+        self.row_references += len(references) - cells - (len(in_tail) - cells_in_tail)
+        self.any_references += len(_ANY_REFERENCE.findall(window)) - len(
+            _ANY_REFERENCE.findall(tail)
+        )
+        self.cells += len(_CELL.findall(window)) - len(_CELL.findall(tail))
+        self.rows += len(_ROW.findall(window)) - len(_ROW.findall(tail))
+
+    def odd(self) -> bool:
+        """An `r` attribute that is not a plain reference (checked once the sheet is read)."""
+        return self.any_references != self.cell_references + self.row_references
+
+    def too_large(self) -> bool:
+        height = self.max_row + max(0, self.rows - self.row_references)
+        width = self.max_column + max(0, self.cells - self.cell_references)
+        return height > MAX_DATA_ROWS + 1_000 or height * max(width, 1) > MAX_SHEET_CELLS
 
 
 def _column_number(letters: bytes) -> int:

@@ -251,7 +251,7 @@ def values_subquery(values: Iterable[str] | Iterable[int], *, integers: bool = F
     if connection.vendor == "postgresql":
         sql = "SELECT unnest(%s::bigint[])" if integers else "SELECT unnest(%s::text[])"
         return RawSQL(sql, (items,))  # noqa: S611
-    return RawSQL("SELECT value FROM json_each(%s)", (json.dumps(items),))  # noqa: S611
+    return RawSQL("SELECT value FROM json_each(%s)", (json.dumps(items),))
 
 
 @dataclass

@@ -92,6 +92,9 @@ NOT_LIST_PAGES = {
     "orders:cart_clear": "POST action",
     "orders:line_quantity": "POST action (its htmx answer is pinned below)",
     "orders:line_remove": "POST action",
+    "orders:quick_order_template_xlsx": "a download of a constant file, no query of its own",
+    "orders:quick_order_template_csv": "a download of a constant file, no query of its own",
+    "orders:quick_order_apply": "POST action",
 }
 
 
@@ -100,6 +103,7 @@ def test_every_page_is_pinned() -> None:
     pinned |= {"partners:staff_card"}  # pinned below with its own growth
     pinned |= {"catalog:list", "catalog:product"}  # pinned below with the catalog's growth
     pinned |= {"orders:cart"}  # pinned below with the cart's growth
+    pinned |= set(QUICK_ORDER_PAGES) | {"orders:quick_order"}  # pinned below, with growth
     pinned |= set(NOT_LIST_PAGES)
     missing = [
         route.name
@@ -346,3 +350,44 @@ def test_cart(partner_user: User, partner_a: Partner) -> None:
     # user, memberships; the service: line, update, cart; the answer: agreements, price list,
     # prices, line values, the line
     assert len(statements) == 10, statements
+
+
+# The quick order (ORD5): user, memberships, the import (with its agreement); the columns
+# page and its htmx preview match the first rows: price list, SKUs, EANs, own codes, prices;
+# the report download reads the import only. Whatever the size of the file and its report.
+QUICK_ORDER_PAGES = {
+    "orders:quick_order_map": 8,
+    "orders:quick_order_preview": 8,
+    "orders:quick_order_result": 3,
+    "orders:quick_order_progress": 3,
+    "orders:quick_order_report": 3,
+}
+
+
+@pytest.mark.parametrize(("url_name", "pinned"), sorted(QUICK_ORDER_PAGES.items()))
+def test_quick_order_pages(
+    url_name: str, pinned: int, partner_user: User, partner_a: Partner
+) -> None:
+    from kabinet.orders.tests.factories import quick_order_import_of
+
+    client = signed_in(partner_user)
+    small = quick_order_import_of(partner_a, partner_user, lines=2, rejected=1)
+    big = quick_order_import_of(partner_a, partner_user, lines=60, rejected=40)
+    query = "?code=0&quantity=1&kind=any&header=on" if url_name.endswith("preview") else ""
+    counts = []
+    for item in (small, big):
+        url = reverse(url_name, kwargs={"import_id": item.pk}) + query
+        client.get(url)  # per-process caches warmed
+        counts.append(_count(client, url))
+    assert counts == [pinned, pinned], counts
+
+
+def test_quick_order_upload_page(partner_user: User, partner_a: Partner) -> None:
+    """User, memberships, the count of the partner's own article codes."""
+    from kabinet.catalog.tests.factories import PartnerArticleFactory
+
+    def grow() -> None:
+        for _ in range(3):
+            PartnerArticleFactory.create(partner=partner_a)
+
+    _assert_fixed(signed_in(partner_user), reverse("orders:quick_order"), 3, grow)

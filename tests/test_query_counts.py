@@ -354,13 +354,14 @@ def test_cart(partner_user: User, partner_a: Partner) -> None:
 
 # The quick order (ORD5): user, memberships, the import (with its agreement); the columns
 # page and its htmx preview match the first rows: price list, SKUs, EANs, own codes, prices;
-# the report download reads the import only. Whatever the size of the file and its report.
+# the report page and download add the SKUs and names of the lines. Whatever the size of the
+# file and its report.
 QUICK_ORDER_PAGES = {
-    "orders:quick_order_map": 8,
-    "orders:quick_order_preview": 8,
-    "orders:quick_order_result": 3,
+    "orders:quick_order_map": 9,
+    "orders:quick_order_preview": 9,
+    "orders:quick_order_result": 4,
     "orders:quick_order_progress": 3,
-    "orders:quick_order_report": 3,
+    "orders:quick_order_report": 4,
 }
 
 

@@ -140,8 +140,8 @@ class QuickOrderImport(models.Model):
     rows_recognised = models.PositiveIntegerField(_("rows recognised"), default=0)
     rows_rejected = models.PositiveIntegerField(_("rows rejected"), default=0)
     currency = models.CharField(_("currency"), max_length=3, blank=True)
-    # The report: lines to add ([variant, sku, name, quantity, price, expected, first row,
-    # rows, warning]) and rejected rows ([row, code, quantity, reason]).
+    # The report: lines to add ([variant, quantity, price, expected, first row, rows,
+    # warning]) and rejected rows ([row, code, quantity, reason]).
     lines = models.JSONField(_("lines"), default=list, blank=True)
     rejected = models.JSONField(_("rejected rows"), default=list, blank=True)
     error = models.CharField(_("error"), max_length=255, blank=True)

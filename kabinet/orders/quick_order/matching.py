@@ -26,7 +26,7 @@ from kabinet.orders.forms import quantity_parse
 from kabinet.orders.services import MAX_QUANTITY, QUANTITY_PLACES
 from kabinet.partners.models import Agreement, Partner
 
-CHUNK_ROWS = 10_000  # rows matched between two progress reports
+CHUNK_ROWS = 25_000  # rows matched between two progress reports (a lookup scans the SKUs)
 CODE_KINDS = {
     "any": _("SKU, EAN or your own code"),
     "sku": _("SKU"),
@@ -165,13 +165,12 @@ def mapping_guess(rows: Sequence[list[Any]]) -> Mapping:
 # --- Matching ------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class Line:
-    """One variant to put in the cart: the rows with it summed."""
+    """One variant to put in the cart: the rows with it summed. (Its SKU and name are read
+    when shown, `line_labels`: 100k names would weigh on the job and its stored report.)"""
 
     variant_id: int
-    sku: str
-    name: str
     quantity: Decimal
     price: Decimal
     first_row: int
@@ -183,8 +182,6 @@ class Line:
         expected = "" if self.expected is None else str(self.expected)
         return [
             self.variant_id,
-            self.sku,
-            self.name,
             _plain(self.quantity),
             str(self.price),
             expected,
@@ -194,7 +191,7 @@ class Line:
         ]
 
 
-@dataclass
+@dataclass(slots=True)
 class Rejection:
     row: int
     code: str
@@ -254,13 +251,9 @@ def values_subquery(values: Iterable[str] | Iterable[int], *, integers: bool = F
     return RawSQL("SELECT value FROM json_each(%s)", (json.dumps(items),))
 
 
-@dataclass
-class _Candidate:
-    row: int
-    code: str
-    quantity_text: str
-    quantity: Decimal
-    price_text: str
+# A row with a code and a good quantity: (row, code, quantity as written, quantity, price).
+type _Candidate = tuple[int, str, str, Decimal, str]
+SEVERAL = 0  # in a lookup: the code hits more than one variant of that kind
 
 
 def _cell(row: list[Any], index: int | None) -> str:
@@ -270,22 +263,24 @@ def _cell(row: list[Any], index: int | None) -> str:
 
 
 class _Lookup:
-    """Codes → the variant ids they hit, filled chunk by chunk (a fixed number of queries
-    each)."""
+    """Codes → the variant they hit (or SEVERAL), by kind, filled chunk by chunk (a fixed
+    number of queries each)."""
 
     def __init__(self, partner: Partner, kind: str) -> None:
         self.partner = partner
         self.kind = kind
-        self.by_sku: dict[str, set[int]] = {}
-        self.by_ean: dict[str, set[int]] = {}
-        self.by_article: dict[str, set[int]] = {}
-        self.seen: set[str] = set()
+        self.by_sku: dict[str, int] = {}
+        self.by_ean: dict[str, int] = {}
+        self.by_article: dict[str, int] = {}
+
+    @staticmethod
+    def _put(found: dict[str, int], key: str, variant_id: int) -> None:
+        if found.setdefault(key, variant_id) != variant_id:
+            found[key] = SEVERAL
 
     def add(self, codes: set[str]) -> None:
-        codes = codes - self.seen
         if not codes:
             return
-        self.seen |= codes
         upper = {code.upper() for code in codes}
         if self.kind in ("any", "sku"):
             variants: QuerySet[Variant, tuple[int, str]] = (
@@ -294,12 +289,12 @@ class _Lookup:
                 .values_list("pk", "key")
             )
             for pk, key in variants:
-                self.by_sku.setdefault(key, set()).add(pk)
+                self._put(self.by_sku, key, pk)
         if self.kind in ("any", "ean"):
             eans = Variant.objects.filter(ean__in=values_subquery(codes)).values_list("pk", "ean")
             for pk, ean in eans:
                 if ean:
-                    self.by_ean.setdefault(ean, set()).add(pk)
+                    self._put(self.by_ean, ean, pk)
         if self.kind in ("any", "article"):
             articles = (
                 PartnerArticle.objects.filter(partner=self.partner)
@@ -308,15 +303,13 @@ class _Lookup:
                 .values_list("variant_id", "key")
             )
             for variant_id, key in articles:
-                self.by_article.setdefault(key, set()).add(variant_id)
+                self._put(self.by_article, key, variant_id)
 
     def hits(self, code: str) -> set[int]:
+        """The variants `code` hits (SEVERAL among them when one kind alone hits many)."""
         key = code.upper()
-        return (
-            self.by_sku.get(key, set())
-            | self.by_ean.get(code, set())
-            | self.by_article.get(key, set())
-        )
+        found = (self.by_sku.get(key), self.by_ean.get(code), self.by_article.get(key))
+        return {variant_id for variant_id in found if variant_id is not None}
 
 
 def rows_match(
@@ -335,87 +328,92 @@ def rows_match(
     candidates: list[_Candidate] = []
     lookup = _Lookup(partner, mapping.kind if mapping.kind in CODE_KINDS else "any")
     price_list = PriceList.objects.filter(code=agreement.price_list).first()
+    rejected = outcome.rejected
+    looked_up: set[str] = set()
     for start in range(0, len(data), CHUNK_ROWS):
         codes: set[str] = set()
         for row in data[start : start + CHUNK_ROWS]:
             code, quantity_text = _cell(row, mapping.code), _cell(row, mapping.quantity)
-            price_text = _cell(row, mapping.price)
             if not code and not quantity_text:
                 continue  # a blank line between lines, or a totals row without a code
             outcome.read += 1
             number = int(row[0])
             if not code:
-                outcome.rejected.append(Rejection(number, code, quantity_text, "no_code"))
+                rejected.append(Rejection(number, code, quantity_text, "no_code"))
                 continue
             quantity = quantity_read(quantity_text)
             if isinstance(quantity, str):
-                outcome.rejected.append(Rejection(number, code, quantity_text, quantity))
+                rejected.append(Rejection(number, code, quantity_text, quantity))
                 continue
-            candidates.append(_Candidate(number, code, quantity_text, quantity, price_text))
-            codes.add(code)
+            candidates.append((number, code, quantity_text, quantity, _cell(row, mapping.price)))
+            if code not in looked_up:
+                codes.add(code)
         lookup.add(codes)
+        looked_up |= codes
         if progress is not None:
             progress(min(start + CHUNK_ROWS, len(data)))
+    del looked_up
 
-    resolved: dict[int, int] = {}  # candidate index → variant id
-    for index, candidate in enumerate(candidates):
-        hits = lookup.hits(candidate.code)
-        if len(hits) == 1:
-            resolved[index] = next(iter(hits))
-    prices: dict[int, tuple[Decimal, str, str]] = {}
-    if price_list is not None and resolved:
+    resolved: dict[str, int] = {}  # code → the one variant it hits
+    for candidate in candidates:
+        code = candidate[1]
+        if code not in resolved:
+            hits = lookup.hits(code)
+            resolved[code] = next(iter(hits)) if len(hits) == 1 else SEVERAL if hits else -1
+    prices: dict[int, Decimal] = {}
+    wanted = {variant_id for variant_id in resolved.values() if variant_id > 0}
+    if price_list is not None and wanted:
         outcome.currency = price_list.currency
         # The one price query of the file (P4).
-        prices = {
-            variant_id: (amount, sku, name)
-            for variant_id, amount, sku, name in Price.objects.filter(
+        prices = dict(
+            Price.objects.filter(
                 price_list=price_list,
-                variant_id__in=values_subquery(set(resolved.values()), integers=True),
+                variant_id__in=values_subquery(wanted, integers=True),
                 variant__is_archived=False,
                 variant__product__is_archived=False,
-            ).values_list("variant_id", "amount", "variant__sku", "variant__product__name")
-        }
+            ).values_list("variant_id", "amount")
+        )
+    del wanted
 
     lines: dict[int, Line] = {}
-    for index, candidate in enumerate(candidates):
-        variant_id = resolved.get(index)
+    for number, code, quantity_text, quantity, price_text in candidates:
+        variant_id = resolved[code]
         reason = ""
-        if variant_id is None:
-            reason = "ambiguous" if lookup.hits(candidate.code) else "unknown"
+        if variant_id == SEVERAL:
+            reason = "ambiguous"
+        elif variant_id < 0:
+            reason = "unknown"
         elif variant_id not in prices:
             reason = "not_on_sale"
+        else:
+            line = lines.get(variant_id)
+            if line is not None and line.quantity + quantity > MAX_QUANTITY:
+                reason = "quantity_too_large"
         if reason:
-            outcome.rejected.append(
-                Rejection(candidate.row, candidate.code, candidate.quantity_text, reason)
-            )
-            continue
-        assert variant_id is not None
-        line = lines.get(variant_id)
-        if line is not None and line.quantity + candidate.quantity > MAX_QUANTITY:
-            outcome.rejected.append(
-                Rejection(
-                    candidate.row, candidate.code, candidate.quantity_text, "quantity_too_large"
-                )
-            )
+            rejected.append(Rejection(number, code, quantity_text, reason))
             continue
         if line is None:
-            amount, sku, name = prices[variant_id]
             line = lines[variant_id] = Line(
-                variant_id=variant_id,
-                sku=sku,
-                name=name,
-                quantity=candidate.quantity,
-                price=amount,
-                first_row=candidate.row,
+                variant_id=variant_id, quantity=quantity, price=prices[variant_id], first_row=number
             )
         else:
-            line.quantity += candidate.quantity
+            line.quantity += quantity
             line.rows += 1
-        if candidate.price_text and line.expected is None and not line.warning:
-            _expect(line, candidate.price_text)
+        if price_text and line.expected is None and not line.warning:
+            _expect(line, price_text)
     outcome.lines = list(lines.values())
-    outcome.rejected.sort(key=lambda rejection: rejection.row)
+    rejected.sort(key=lambda rejection: rejection.row)
     return outcome
+
+
+def line_labels(variant_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """Variant id → (SKU, product name), in one query however many."""
+    return {
+        pk: (sku, name)
+        for pk, sku, name in Variant.objects.filter(
+            pk__in=values_subquery(set(variant_ids), integers=True)
+        ).values_list("pk", "sku", "product__name")
+    }
 
 
 def _expect(line: Line, text: str) -> None:

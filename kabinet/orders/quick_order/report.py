@@ -17,7 +17,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from kabinet.orders.models import QuickOrderImport
-from kabinet.orders.quick_order.matching import REASONS, WARNINGS
+from kabinet.orders.quick_order.matching import REASONS, WARNINGS, line_labels
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -126,8 +126,10 @@ def report_xlsx(item: QuickOrderImport) -> bytes:
         _("Rows"),
     ]
     _header(lines, headers, bold, widths=(20, 40, 12, 12, 14, 40, 10, 8))
+    labels = line_labels(line[0] for line in item.lines)
     for row, line in enumerate(item.lines, start=1):
-        _variant, sku, name, quantity, price, expected, first_row, count, warning = line
+        variant_id, quantity, price, expected, first_row, count, warning = line
+        sku, name = labels.get(variant_id, ("", ""))
         lines.write_string(row, 0, safe_text(sku))
         lines.write_string(row, 1, safe_text(name))
         lines.write_number(row, 2, float(Decimal(quantity)))

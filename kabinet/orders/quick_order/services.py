@@ -155,14 +155,16 @@ def quick_order_process(*, import_id: int) -> bool:
             progress_done=min(done, total), updated_at=timezone.now()
         )
 
+    rows, item.rows = item.rows, []  # one reference, freed as soon as matched (P4: memory)
     try:
         outcome = rows_match(
             partner=item.partner,
             agreement=item.agreement,
-            rows=item.rows,
+            rows=rows,
             mapping=mapping,
             progress=progress,
         )
+        del rows
     except Exception:
         logger.exception("quick order import %s failed", import_id)
         QuickOrderImport.objects.filter(pk=import_id, status=Status.PROCESSING).update(
@@ -200,7 +202,7 @@ def quick_order_apply(
     if item.status != Status.READY:
         raise ValidationError(_("The file is not processed yet."), code="status")
     lines = QuickOrderImport.objects.values_list("lines", flat=True).get(pk=item.pk)
-    quantities = {int(line[0]): Decimal(line[3]) for line in lines}
+    quantities = {int(line[0]): Decimal(line[1]) for line in lines}
     if not quantities:
         raise ValidationError(_("No line of the file was recognised."), code="empty")
     written = cart_lines_add(

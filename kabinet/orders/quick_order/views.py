@@ -9,6 +9,7 @@ only then is the method checked. Nothing reaches the cart before "Add to cart" o
 """
 
 from decimal import Decimal
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -33,7 +34,13 @@ from kabinet.orders.quick_order.forms import (
     column_labels,
     mapping_initial,
 )
-from kabinet.orders.quick_order.matching import REASONS, WARNINGS, Mapping, rows_match
+from kabinet.orders.quick_order.matching import (
+    REASONS,
+    WARNINGS,
+    Mapping,
+    line_labels,
+    rows_match,
+)
 from kabinet.orders.quick_order.selectors import partner_article_count, quick_order_get
 from kabinet.orders.quick_order.services import (
     INLINE_ROWS,
@@ -196,6 +203,7 @@ def _preview(
         partner=_partner(request), agreement=item.agreement, rows=item.head, mapping=mapping
     )
     found = {line.first_row: line for line in outcome.lines}
+    labels = line_labels(line.variant_id for line in outcome.lines)
     rejected = {rejection.row: rejection.reason for rejection in outcome.rejected}
     rows = []
     for row in item.head[1:] if mapping.header else item.head:
@@ -206,6 +214,7 @@ def _preview(
             return cells[index] if index is not None and index < len(cells) else ""
 
         line = found.get(number)
+        sku, name = labels.get(line.variant_id, ("", "")) if line else ("", "")
         rows.append(
             {
                 "number": number,
@@ -213,6 +222,8 @@ def _preview(
                 "quantity": cell(mapping.quantity),
                 "price": cell(mapping.price),
                 "line": line,
+                "sku": sku,
+                "name": name,
                 "reason": REASONS.get(rejected.get(number, ""), ""),
             }
         )
@@ -269,10 +280,12 @@ def _reasons_shown(rejected: list[list[object]]) -> list[dict[str, object]]:
     ]
 
 
-def _lines_shown(lines: list[list[object]]) -> list[dict[str, object]]:
+def _lines_shown(lines: list[list[Any]]) -> list[dict[str, object]]:
     shown = []
+    labels = line_labels(line[0] for line in lines[:SHOWN_LINES])
     for line in lines[:SHOWN_LINES]:
-        _variant, sku, name, quantity, price, expected, first_row, count, warning = line
+        variant_id, quantity, price, expected, first_row, count, warning = line
+        sku, name = labels.get(int(variant_id), ("", ""))
         shown.append(
             {
                 "sku": sku,
@@ -303,7 +316,7 @@ def result(request: PartnerRequest, import_id: int) -> HttpResponse:
         "lines": _lines_shown(item.lines),
         "line_count": line_count,
         "more_lines": max(0, line_count - SHOWN_LINES),
-        "warning_count": sum(1 for line in item.lines if line[8]),
+        "warning_count": sum(1 for line in item.lines if line[6]),
         "too_many_lines": line_count > MAX_LINES,
         "max_lines": MAX_LINES,
     }

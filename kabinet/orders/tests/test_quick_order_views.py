@@ -3,6 +3,7 @@
 import io
 import re
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -41,7 +42,7 @@ def variants(price_list_a: PriceList) -> list[Variant]:
     return priced_variants(price_list_a, 4, price="10.00")
 
 
-def _upload(client: Client, data: bytes, name: str = "order.xlsx") -> object:
+def _upload(client: Client, data: bytes, name: str = "order.xlsx") -> Any:
     return client.post(UPLOAD, {"file": SimpleUploadedFile(name, data)})
 
 
@@ -53,7 +54,7 @@ def _cart(user: User) -> dict[str, Decimal]:
     return dict(CartLine.objects.filter(cart__user=user).values_list("variant__sku", "quantity"))
 
 
-def _map(client: Client, item: QuickOrderImport, **changes: str) -> object:
+def _map(client: Client, item: QuickOrderImport, **changes: str) -> Any:
     data = {"header": "on", "code": "0", "kind": "any", "quantity": "1", "price": "2"}
     data.update(changes)
     return client.post(reverse("orders:quick_order_map", args=[item.pk]), data)
@@ -359,7 +360,7 @@ def test_big_files_are_processed_in_the_background(
     item.refresh_from_db()
     assert (item.status, item.progress_total) == (Status.PROCESSING, INLINE_ROWS + 1)
 
-    page = user_client_a.get(response["Location"]).content.decode()  # type: ignore[attr-defined]
+    page = user_client_a.get(response["Location"]).content.decode()
     assert 'hx-trigger="every 1s"' in page
     assert "progress-bar qo-progress-0" in page
     progress = reverse("orders:quick_order_progress", args=[item.pk])

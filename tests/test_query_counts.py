@@ -98,6 +98,9 @@ NOT_LIST_PAGES = {
     "orders:staff_status": "POST action",
     "orders:export": "a download: one streamed query (kabinet/orders/tests/test_order_views.py)",
     "orders:staff_export": "a download: one streamed query, as orders:export",
+    "orders:quick_order_template_xlsx": "a download of a constant file, no query of its own",
+    "orders:quick_order_template_csv": "a download of a constant file, no query of its own",
+    "orders:quick_order_apply": "POST action",
 }
 
 
@@ -108,6 +111,7 @@ def test_every_page_is_pinned() -> None:
     pinned |= {"orders:cart"}  # pinned below with the cart's growth
     pinned |= {"orders:checkout", "orders:list", "orders:detail"}  # below, with orders
     pinned |= {"orders:staff_list", "orders:staff_detail"}
+    pinned |= set(QUICK_ORDER_PAGES) | {"orders:quick_order"}  # pinned below, with growth
     pinned |= set(NOT_LIST_PAGES)
     missing = [
         route.name
@@ -462,3 +466,45 @@ def test_checkout_page(partner_user: User, partner_a: Partner) -> None:
     # user, memberships, agreements, counterparties, agreements in force, addresses; the
     # cart: price list, prices, lines.
     _assert_fixed(signed_in(partner_user), reverse("orders:checkout"), 9, grow)
+
+
+# The quick order (ORD5): user, memberships, the import (with its agreement); the columns
+# page and its htmx preview match the first rows: price list, SKUs, EANs, own codes, prices;
+# the report page and download add the SKUs and names of the lines. Whatever the size of the
+# file and its report.
+QUICK_ORDER_PAGES = {
+    "orders:quick_order_map": 9,
+    "orders:quick_order_preview": 9,
+    "orders:quick_order_result": 4,
+    "orders:quick_order_progress": 3,
+    "orders:quick_order_report": 4,
+}
+
+
+@pytest.mark.parametrize(("url_name", "pinned"), sorted(QUICK_ORDER_PAGES.items()))
+def test_quick_order_pages(
+    url_name: str, pinned: int, partner_user: User, partner_a: Partner
+) -> None:
+    from kabinet.orders.tests.factories import quick_order_import_of
+
+    client = signed_in(partner_user)
+    small = quick_order_import_of(partner_a, partner_user, lines=2, rejected=1)
+    big = quick_order_import_of(partner_a, partner_user, lines=60, rejected=40)
+    query = "?code=0&quantity=1&kind=any&header=on" if url_name.endswith("preview") else ""
+    counts = []
+    for item in (small, big):
+        url = reverse(url_name, kwargs={"import_id": item.pk}) + query
+        client.get(url)  # per-process caches warmed
+        counts.append(_count(client, url))
+    assert counts == [pinned, pinned], counts
+
+
+def test_quick_order_upload_page(partner_user: User, partner_a: Partner) -> None:
+    """User, memberships, the count of the partner's own article codes."""
+    from kabinet.catalog.tests.factories import PartnerArticleFactory
+
+    def grow() -> None:
+        for _ in range(3):
+            PartnerArticleFactory.create(partner=partner_a)
+
+    _assert_fixed(signed_in(partner_user), reverse("orders:quick_order"), 3, grow)

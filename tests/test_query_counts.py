@@ -134,8 +134,8 @@ def _grow_partner(partner: Partner, times: int = 5) -> None:
 
 def _count(client: Client, url: str) -> int:
     """Queries of one request, leaving out session storage (with Redis the session is read
-    from the cache, without it from the database; it is saved on every request for the idle
-    timeout) and the savepoints around that save."""
+    from the cache, without it from the database; it is saved at most once a minute for the
+    idle timeout) and the savepoints around that save."""
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     assert response.status_code == 200, url

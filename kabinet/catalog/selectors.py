@@ -4,12 +4,15 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 from uuid import uuid4
 
 from django.core.cache import cache
-from django.db.models import Prefetch, Q
+from django.db.models import OuterRef, Prefetch, Q, Subquery
 from django.db.models.fields.json import KeyTextTransform
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -55,9 +58,21 @@ class NotAvailable(Exception):
     """The product is not sold under the partner's agreement (or does not exist): 404."""
 
 
-def agreement_list_for_catalog(*, partner: Partner) -> list[Agreement]:
-    """The partner's agreements, the main one first."""
-    return list(Agreement.objects.for_partner(partner).select_related("counterparty"))
+def agreement_list_for_catalog(*, partner: Partner, today: date | None = None) -> list[Agreement]:
+    """The partner's agreements in force (not past their `valid_until`), the main one first,
+    each with its price list read in the same query (`price_list_of` then needs none)."""
+    today = today or timezone.localdate()
+    price_list = PriceList.objects.filter(code=OuterRef("price_list"))
+    return list(
+        Agreement.objects.for_partner(partner)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .select_related("counterparty")
+        .annotate(
+            catalog_price_list_id=Subquery(price_list.values("pk")[:1]),
+            catalog_price_list_name=Subquery(price_list.values("name")[:1]),
+            catalog_price_list_currency=Subquery(price_list.values("currency")[:1]),
+        )
+    )
 
 
 def agreement_pick(agreements: list[Agreement], *wanted: int | None) -> Agreement | None:
@@ -77,6 +92,17 @@ def agreement_choose(*, partner: Partner, agreement_id: int | None) -> Agreement
 
 
 def price_list_of(agreement: Agreement) -> PriceList | None:
+    """The agreement's price list: from what agreement_list_for_catalog read with it, else
+    one query."""
+    if hasattr(agreement, "catalog_price_list_id"):
+        if agreement.catalog_price_list_id is None:
+            return None
+        return PriceList(
+            pk=agreement.catalog_price_list_id,
+            code=agreement.price_list,
+            name=agreement.catalog_price_list_name,
+            currency=agreement.catalog_price_list_currency,
+        )
     return PriceList.objects.filter(code=agreement.price_list).first()
 
 
@@ -91,16 +117,44 @@ class CatalogQuery:
     after: str = ""  # the cursor of the last row of the previous page
 
 
+class CatalogRow(NamedTuple):
+    """What a catalog row shows of a listing: plain values, not model instances (building 150
+    of those per page, listing, product and brand, was a good part of its time)."""
+
+    product_id: int
+    name: str
+    name_folded: str
+    min_price: Decimal
+    max_price: Decimal
+    stock: Decimal
+    variant_count: int
+    brand_name: str | None
+    image: str  # the product's main image (a storage name), "" for none
+
+
+ROW_FIELDS = (
+    "product_id",
+    "name",
+    "name_folded",
+    "min_price",
+    "max_price",
+    "stock",
+    "variant_count",
+    "brand__name",
+    "product__image",
+)
+
+
 @dataclass
 class CatalogPage:
-    listings: list[Listing]
+    listings: list[CatalogRow]
     next_cursor: str | None
     currency: str
 
 
-def _cursor(listing: Listing, sort: str) -> str:
-    key = listing.name_folded if sort == "name" else str(listing.min_price)
-    raw = json.dumps([key, listing.product_id]).encode()
+def _cursor(row: CatalogRow, sort: str) -> str:
+    key = row.name_folded if sort == "name" else str(row.min_price)
+    raw = json.dumps([key, row.product_id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -145,7 +199,11 @@ def catalog_page(
     500 costs what page 1 costs (QUALITY.md P1)."""
     listings = Listing.objects.filter(price_list=price_list)
     if query.section_id:
-        section = Section.objects.filter(pk=query.section_id).first()
+        # The sections this price list sells in are cached with its facets: no query. Any
+        # other id (unknown, or of a section it sells nothing in) filters nothing, as the
+        # section tree does not offer it.
+        sections = catalog_facets(price_list=price_list).sections
+        section = next((s for s in sections if s.pk == query.section_id), None)
         if section is not None:
             listings = listings.filter(section_path__startswith=section.path)
     if query.brand_ids:
@@ -183,7 +241,7 @@ def catalog_page(
                 Q(min_price__lt=amount) | Q(min_price=amount, product_id__lt=last)
             )
         listings = listings.order_by("-min_price", "-product_id")
-    rows = list(listings.select_related("product", "brand")[: limit + 1])
+    rows = [CatalogRow._make(values) for values in listings.values_list(*ROW_FIELDS)[: limit + 1]]
     next_cursor = _cursor(rows[limit - 1], sort) if len(rows) > limit else None
     return CatalogPage(listings=rows[:limit], next_cursor=next_cursor, currency=price_list.currency)
 
@@ -209,9 +267,12 @@ class SectionNav:
     trail: list[Section]  # from the top section down to the current one
 
 
-def section_nav(*, current_id: int | None) -> SectionNav:
-    """The section tree for navigation, opened down to the current section (one query)."""
-    sections = list(Section.objects.order_by("position", "path"))
+def section_nav(*, current_id: int | None, sections: list[Section] | None = None) -> SectionNav:
+    """The section tree for navigation, opened down to the current section: of `sections`
+    (ordered by path; a price list's, from its facets) or else of all (one query)."""
+    if sections is None:
+        sections = list(Section.objects.order_by("path"))
+    sections = sorted(sections, key=lambda s: (s.depth, s.position, s.path))
     current = next((s for s in sections if s.pk == current_id), None)
     trail_paths = _trail_paths(current.path) if current else []
     nodes = {
@@ -229,6 +290,8 @@ def section_nav(*, current_id: int | None) -> SectionNav:
 class CatalogFacets:
     brands: list[Brand]
     attributes: dict[str, list[str]]  # FILTER_ATTRIBUTES key → the values on sale
+    # The sections the price list sells something in (in them or below), ordered by path.
+    sections: list[Section] = field(default_factory=list)
 
 
 # Facets are cached per price list under the listings' generation, which listing_refresh
@@ -268,15 +331,25 @@ def _catalog_facets_read(price_list: PriceList) -> CatalogFacets:
     names = {
         f"attr_{key}": KeyTextTransform(key, "product__attributes") for key in FILTER_ATTRIBUTES
     }
-    combinations = listed.order_by().annotate(**names).values_list(*names).distinct()
+    combinations = (
+        listed.order_by().annotate(**names).values_list("section_path", *names).distinct()
+    )
     values: dict[str, set[str]] = {key: set() for key in FILTER_ATTRIBUTES}
-    for combination in combinations:
+    listed_paths: set[str] = set()
+    for section_path, *combination in combinations:
+        listed_paths.add(section_path)
         for key, value in zip(FILTER_ATTRIBUTES, combination, strict=True):
             if value not in (None, ""):
                 values[key].add(str(value))
+    # A section is offered when something is listed in it or below it: its path and those of
+    # its ancestors ("0001.0004." → "0001.", "0001.0004.").
+    offered = {path for listed_path in listed_paths for path in _trail_paths(listed_path)}
     return CatalogFacets(
         brands=brands,
         attributes={key: sorted(found, key=str.casefold) for key, found in values.items()},
+        sections=list(Section.objects.filter(path__in=offered).order_by("path"))
+        if offered
+        else [],
     )
 
 

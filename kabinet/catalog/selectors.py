@@ -5,13 +5,15 @@ import binascii
 import json
 from dataclasses import dataclass, field
 from datetime import date
+from hashlib import md5
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 from uuid import uuid4
 
 from django.core.cache import cache
-from django.db.models import OuterRef, Prefetch, Q, Subquery
+from django.db.models import Prefetch, Q
 from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -59,19 +61,12 @@ class NotAvailable(Exception):
 
 
 def agreement_list_for_catalog(*, partner: Partner, today: date | None = None) -> list[Agreement]:
-    """The partner's agreements in force (not past their `valid_until`), the main one first,
-    each with its price list read in the same query (`price_list_of` then needs none)."""
+    """The partner's agreements in force (not past their `valid_until`), the main one first."""
     today = today or timezone.localdate()
-    price_list = PriceList.objects.filter(code=OuterRef("price_list"))
     return list(
         Agreement.objects.for_partner(partner)
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
         .select_related("counterparty")
-        .annotate(
-            catalog_price_list_id=Subquery(price_list.values("pk")[:1]),
-            catalog_price_list_name=Subquery(price_list.values("name")[:1]),
-            catalog_price_list_currency=Subquery(price_list.values("currency")[:1]),
-        )
     )
 
 
@@ -92,18 +87,19 @@ def agreement_choose(*, partner: Partner, agreement_id: int | None) -> Agreement
 
 
 def price_list_of(agreement: Agreement) -> PriceList | None:
-    """The agreement's price list: from what agreement_list_for_catalog read with it, else
-    one query."""
-    if hasattr(agreement, "catalog_price_list_id"):
-        if agreement.catalog_price_list_id is None:
-            return None
-        return PriceList(
-            pk=agreement.catalog_price_list_id,
-            code=agreement.price_list,
-            name=agreement.catalog_price_list_name,
-            currency=agreement.catalog_price_list_currency,
-        )
-    return PriceList.objects.filter(code=agreement.price_list).first()
+    """The agreement's price list. Found ones are cached under the listings' generation (a
+    price list gets its listings, and so a new generation, when its prices are loaded):
+    every catalog page needs it."""
+    code = agreement.price_list
+    key = f"catalog:price-list:{md5(code.encode(), usedforsecurity=False).hexdigest()}"
+    key = f"{key}:{_listings_generation()}"
+    cached = cache.get(key)
+    if isinstance(cached, PriceList) and cached.code == code:
+        return cached
+    price_list = PriceList.objects.filter(code=code).first()
+    if price_list is not None:
+        cache.set(key, price_list, FACETS_TIMEOUT)
+    return price_list
 
 
 @dataclass
@@ -141,7 +137,7 @@ ROW_FIELDS = (
     "stock",
     "variant_count",
     "brand__name",
-    "product__image",
+    "image",
 )
 
 
@@ -177,19 +173,24 @@ def _decode_cursor(cursor: str, sort: str) -> tuple[str | Decimal, int] | None:
     return amount, product_id
 
 
-def _matching_products(partner: Partner, search: str) -> Q:
-    """Listings of products whose SKU, EAN or the partner's own article code is `search`:
-    two subqueries on indexes (a wrapping query on products would read them all)."""
+def _matching_product_ids(partner: Partner, search: str) -> list[int]:
+    """Products with a variant whose SKU or EAN is `search`, or the partner's own article
+    code for one: one query on indexes, whatever the case typed."""
     term = search.strip()
-    # SKUs are matched as typed or in capitals (as the ERP writes them): equality on the
-    # unique index, where a case-insensitive match would read every variant.
-    by_variant = Variant.objects.filter(Q(sku__in={term, term.upper()}) | Q(ean=term)).values(
-        "product_id"
+    by_variant = (
+        Variant.objects.annotate(sku_upper=Upper("sku"))
+        # Upper(sku) has an index; `sku__in` also finds non-ASCII SKUs as typed or in
+        # capitals on SQLite, whose UPPER folds only ASCII.
+        .filter(Q(sku_upper=term.upper()) | Q(sku__in={term, term.upper()}) | Q(ean=term))
+        .order_by()
+        .values_list("product_id", flat=True)
     )
-    by_article = PartnerArticle.objects.filter(partner=partner, code__iexact=term).values(
-        "variant__product_id"
+    by_article = (
+        PartnerArticle.objects.filter(partner=partner, code__iexact=term)
+        .order_by()
+        .values_list("variant__product_id", flat=True)
     )
-    return Q(product_id__in=by_variant) | Q(product_id__in=by_article)
+    return list(by_variant.union(by_article).order_by())
 
 
 def catalog_page(
@@ -212,12 +213,16 @@ def catalog_page(
         listings = listings.filter(stock__gt=0)
     for name, value in query.attributes.items():
         if name in FILTER_ATTRIBUTES:  # never a lookup spelled by the request
-            listings = listings.filter(**{f"product__attributes__{name}": value})
+            listings = listings.filter(**{f"attributes__{name}": value})
     if query.search:
-        folded = query.search.strip().casefold()
-        listings = listings.filter(
-            Q(name_folded__contains=folded) | _matching_products(partner, query.search)
-        )
+        # The name on its own (PostgreSQL answers it from a trigram index), the codes looked
+        # up first: OR-ed with a subquery, the name match could only be a filter on every
+        # listing of the price list.
+        matched = Q(name_folded__contains=query.search.strip().casefold())
+        product_ids = _matching_product_ids(partner, query.search)
+        if product_ids:
+            matched |= Q(product_id__in=product_ids)
+        listings = listings.filter(matched)
     sort = query.sort if query.sort in SORTS else "name"
     cursor = _decode_cursor(query.after, sort) if query.after else None
     if sort == "name":
@@ -328,9 +333,7 @@ def catalog_facets(*, price_list: PriceList) -> CatalogFacets:
 def _catalog_facets_read(price_list: PriceList) -> CatalogFacets:
     listed = Listing.objects.filter(price_list=price_list)
     brands = list(Brand.objects.filter(pk__in=listed.values("brand_id")).order_by("name"))
-    names = {
-        f"attr_{key}": KeyTextTransform(key, "product__attributes") for key in FILTER_ATTRIBUTES
-    }
+    names = {f"attr_{key}": KeyTextTransform(key, "attributes") for key in FILTER_ATTRIBUTES}
     combinations = (
         listed.order_by().annotate(**names).values_list("section_path", *names).distinct()
     )

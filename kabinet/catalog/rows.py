@@ -113,7 +113,13 @@ class LocaleNumbers:
 
     def money(self, amount: Decimal, currency: str) -> str:
         """As the `money` filter: "1 234,50 ₽" in Russian, "1,234.50 ₽" in English."""
-        return f"{self.format(amount, 2)}\N{NO-BREAK SPACE}{CURRENCY_SIGNS.get(currency, currency)}"
+        if self.grouping == 3:  # Python's own grouping, the separators swapped in
+            number = f"{amount:,.2f}".translate(
+                {ord(","): self.thousand_sep, ord("."): self.decimal_sep}
+            )
+        else:
+            number = self.format(amount, 2)
+        return f"{number}\N{NO-BREAK SPACE}{CURRENCY_SIGNS.get(currency, currency)}"
 
 
 class CatalogRows:
@@ -130,7 +136,7 @@ class CatalogRows:
             str(_SENTINEL)
         )
         self.product_url = (_e(prefix), _e(suffix))
-        self.storage: Storage = Product._meta.get_field("image").storage  # type: ignore[attr-defined]
+        self.storage: Storage = Product._meta.get_field("image").storage
         self.price_from = f'<span class="catalog-price-from">{_e(_("from"))}</span> '
         self.no_image = TILE_NO_IMAGE.format(_e(_("No photo")))
         self.show_more = _e(_("Show more"))
@@ -161,7 +167,9 @@ class CatalogRows:
 
     def tile(self, row: CatalogRow, currency: str) -> str:
         return TILE.format(
-            image=TILE_IMAGE.format(_e(self.storage.url(row.image))) if row.image else self.no_image,
+            image=TILE_IMAGE.format(_e(self.storage.url(row.image)))
+            if row.image
+            else self.no_image,
             brand=TILE_BRAND.format(_e(row.brand_name)) if row.brand_name else "",
             **self._values(row, currency),
         )

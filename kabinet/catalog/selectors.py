@@ -5,8 +5,8 @@ import binascii
 import json
 from dataclasses import dataclass, field
 from datetime import date
-from hashlib import md5
 from decimal import Decimal, InvalidOperation
+from hashlib import md5
 from typing import NamedTuple
 from uuid import uuid4
 
@@ -350,9 +350,7 @@ def _catalog_facets_read(price_list: PriceList) -> CatalogFacets:
     return CatalogFacets(
         brands=brands,
         attributes={key: sorted(found, key=str.casefold) for key, found in values.items()},
-        sections=list(Section.objects.filter(path__in=offered).order_by("path"))
-        if offered
-        else [],
+        sections=list(Section.objects.filter(path__in=offered).order_by("path")) if offered else [],
     )
 
 

@@ -11,9 +11,11 @@ from typing import NamedTuple
 from uuid import uuid4
 
 from django.core.cache import cache
-from django.db.models import Prefetch, Q
+from django.db import connection
+from django.db.models import Prefetch, Q, Value
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Upper
+from django.db.models.functions import StrIndex, Upper
+from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -193,6 +195,15 @@ def _matching_product_ids(partner: Partner, search: str) -> list[int]:
     return list(by_variant.union(by_article).order_by())
 
 
+def _name_contains(folded: str) -> Q:
+    """Listings whose folded name contains `folded`. PostgreSQL: LIKE, which its trigram
+    index answers. SQLite: instr(), in C — its LIKE is our Unicode-aware Python function
+    (kabinet.sqlite), and the names are folded already, so no case to ignore."""
+    if connection.vendor == "postgresql":
+        return Q(name_folded__contains=folded)
+    return Q(GreaterThan(StrIndex("name_folded", Value(folded)), 0))
+
+
 def catalog_page(
     *, partner: Partner, price_list: PriceList, query: CatalogQuery, limit: int = PAGE_SIZE
 ) -> CatalogPage:
@@ -218,7 +229,7 @@ def catalog_page(
         # The name on its own (PostgreSQL answers it from a trigram index), the codes looked
         # up first: OR-ed with a subquery, the name match could only be a filter on every
         # listing of the price list.
-        matched = Q(name_folded__contains=query.search.strip().casefold())
+        matched = _name_contains(query.search.strip().casefold())
         product_ids = _matching_product_ids(partner, query.search)
         if product_ids:
             matched |= Q(product_id__in=product_ids)

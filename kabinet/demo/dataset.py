@@ -220,6 +220,8 @@ TABLES: dict[str, tuple[type[models.Model], tuple[str, ...]]] = {
             "max_price",
             "stock",
             "variant_count",
+            "attributes",
+            "image",
         ),
     ),
 }
@@ -249,8 +251,9 @@ def dataset_rows(*, size: str, seed: int) -> Rows:
     products: list[tuple[Any, ...]] = []
     variants: list[tuple[Any, ...]] = []
     stock: list[tuple[Any, ...]] = []
-    # Per product: (section path, brand id, name, [(variant id, retail kopecks, stock)]).
-    catalog: list[tuple[str, int, str, list[tuple[int, int, int]]]] = []
+    # Per product: (section path, brand id, name, [(variant id, retail kopecks, stock)],
+    # attributes).
+    catalog: list[tuple[str, int, str, list[tuple[int, int, int]], dict[str, str]]] = []
     for product_id in range(1, spec.products + 1):
         leaf_id, leaf_path, kind = leaves[rng.randrange(len(leaves))]
         brand_id = rng.randrange(len(brands)) + 1
@@ -274,7 +277,7 @@ def dataset_rows(*, size: str, seed: int) -> Rows:
                 quantity = 0 if rng.random() < 0.2 else rng.randrange(1, 500)
                 stock.append((variant_id, variant_id, quantity))
                 own.append((variant_id, retail + position * 1000, quantity))
-        catalog.append((leaf_path, brand_id, name, own))
+        catalog.append((leaf_path, brand_id, name, own, attributes))
 
     price_lists: list[tuple[Any, ...]] = [(1, WHOLESALE, "Оптовая", "RUB")]
     partners: list[tuple[Any, ...]] = []
@@ -353,7 +356,7 @@ def dataset_rows(*, size: str, seed: int) -> Rows:
 
         def sell(price_list_id: int, percent: int, product_index: int) -> Iterator[tuple[Any, ...]]:
             nonlocal price_id
-            path, brand_id, name, own = catalog[product_index]
+            path, brand_id, name, own, attributes = catalog[product_index]
             amounts = [retail * percent // 100 for _, retail, _ in own]
             for (variant_id, _, _), amount in zip(own, amounts, strict=True):
                 price_id += 1
@@ -371,6 +374,8 @@ def dataset_rows(*, size: str, seed: int) -> Rows:
                     _money(max(amounts)),
                     sum(quantity for _, _, quantity in own),
                     len(own),
+                    attributes,
+                    "",
                 )
             )
 

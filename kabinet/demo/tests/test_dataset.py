@@ -1,6 +1,7 @@
 """The reference data set (kabinet.demo.dataset), size S: deterministic, with the designed
 shapes, and listings equal to what catalog.services.listing_refresh derives."""
 
+import json
 from io import StringIO
 
 import pytest
@@ -62,20 +63,21 @@ def test_shapes() -> None:
 
 
 def _listings() -> set[tuple[object, ...]]:
-    return set(
-        Listing.objects.values_list(
-            "price_list_id",
-            "product_id",
-            "section_path",
-            "brand_id",
-            "name",
-            "name_folded",
-            "min_price",
-            "max_price",
-            "stock",
-            "variant_count",
-        )
+    rows = Listing.objects.values_list(
+        "price_list_id",
+        "product_id",
+        "section_path",
+        "brand_id",
+        "name",
+        "name_folded",
+        "min_price",
+        "max_price",
+        "stock",
+        "variant_count",
+        "attributes",
+        "image",
     )
+    return {(*row[:10], json.dumps(row[10], sort_keys=True), row[11]) for row in rows}
 
 
 @pytest.mark.django_db

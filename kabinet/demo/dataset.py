@@ -463,6 +463,7 @@ def dataset_rows(*, size: str, seed: int) -> Rows:
         order_status_changes=status_changes,
     )
 
+
 # --- Orders ----------------------------------------------------------------------------------
 
 ORDERS_UNTIL = datetime(2026, 12, 1, tzinfo=UTC)  # the data set's "now": nothing happens later
@@ -498,46 +499,56 @@ _HOUR = 3600
 Step = tuple[str, datetime, str]  # (to status, when, who: StatusChangeSource)
 
 
-def _timeline(rng: random.Random, at: datetime, fate: str, erp: bool) -> list[Step]:
-    """The order's status steps from `at`, as the portal, the supplier and the ERP would
-    have taken them; cut at ORDERS_UNTIL (at least the first step stays)."""
+def order_timeline(
+    rng: random.Random,
+    at: datetime,
+    fate: str,
+    *,
+    erp: bool,
+    until: datetime = ORDERS_UNTIL,
+    supplier: str = StatusChangeSource.ERP,
+) -> list[Step]:
+    """An order's status steps from `at` to its `fate` (see FATES), as the partner, the
+    supplier (`supplier`: the ERP or staff by hand) and the ERP would have taken them, with
+    realistic delays; cut at `until` (the first step always stays). An order entered in the
+    ERP (`erp`) starts accepted and is never a draft or rejected. The demo uses it too."""
     S, who = OrderStatus, StatusChangeSource
 
     def later(step: Step, low: int, high: int) -> datetime:
         return step[1] + timedelta(seconds=rng.randrange(low * _HOUR, high * _HOUR))
 
+    def cut(steps: list[Step]) -> list[Step]:
+        # Plain strings for the choices (for COPY and for repr in the digest).
+        return [
+            (str(status), when, str(source))
+            for n, (status, when, source) in enumerate(steps)
+            if n == 0 or when <= until
+        ]
+
     if fate == "draft" and not erp:
-        return _cut([(S.DRAFT, at, who.PARTNER)])
-    if erp:  # entered in the ERP: accepted from the start, never rejected
+        return cut([(S.DRAFT, at, who.PARTNER)])
+    if erp:
         steps: list[Step] = [(S.ACCEPTED, at, who.ERP)]
+        supplier = who.ERP
         fate = "closed" if fate in ("draft", "rejected", "submitted") else fate
     else:
         steps = [(S.SUBMITTED, at, who.PARTNER)]
         if fate == "submitted":
-            return _cut(steps)
+            return cut(steps)
         if fate == "rejected":
-            return _cut([*steps, (S.REJECTED, later(steps[-1], 2, 48), who.STAFF)])
+            return cut([*steps, (S.REJECTED, later(steps[-1], 2, 48), supplier)])
         if fate == "cancelled" and rng.random() < 0.6:  # the partner withdrew it in time
-            return _cut([*steps, (S.CANCELLED, later(steps[-1], 1, 24), who.PARTNER)])
-        steps.append((S.ACCEPTED, later(steps[-1], 1, 30), who.ERP))
+            return cut([*steps, (S.CANCELLED, later(steps[-1], 1, 24), who.PARTNER)])
+        steps.append((S.ACCEPTED, later(steps[-1], 1, 30), supplier))
     if fate == "accepted":
-        return _cut(steps)
+        return cut(steps)
     if fate == "cancelled":
-        return _cut([*steps, (S.CANCELLED, later(steps[-1], 2, 96), who.STAFF)])
-    steps.append((S.IN_ASSEMBLY, later(steps[-1], 2, 48), who.ERP))
-    steps.append((S.SHIPPED, later(steps[-1], 4, 72), who.ERP))
+        return cut([*steps, (S.CANCELLED, later(steps[-1], 2, 96), supplier)])
+    steps.append((S.IN_ASSEMBLY, later(steps[-1], 2, 48), supplier))
+    steps.append((S.SHIPPED, later(steps[-1], 4, 72), supplier))
     if fate == "closed":
-        steps.append((S.CLOSED, later(steps[-1], 5 * 24, 20 * 24), who.ERP))
-    return _cut(steps)
-
-
-def _cut(steps: list[Step]) -> list[Step]:
-    """The steps up to ORDERS_UNTIL, with plain strings for the choices (COPY and repr)."""
-    return [
-        (str(status), when, str(source))
-        for n, (status, when, source) in enumerate(steps)
-        if n == 0 or when <= ORDERS_UNTIL
-    ]
+        steps.append((S.CLOSED, later(steps[-1], 5 * 24, 20 * 24), supplier))
+    return cut(steps)
 
 
 @dataclass(frozen=True, slots=True)
@@ -591,7 +602,7 @@ def _orders(
                 erp=erp,
                 wholesale=rng.random() < WHOLESALE_SHARE,
                 lines=sizes[n],
-                steps=_timeline(rng, at, drawn_fates[n], erp),
+                steps=order_timeline(rng, at, drawn_fates[n], erp=erp),
             )
         )
     totals = [0] * count  # kopecks, summed while the lines stream
@@ -803,7 +814,7 @@ def dataset_generate(
         for table, (model, fields) in TABLES.items():
             began = time.perf_counter()
             counts[table] = bulk_insert(model, fields, getattr(rows, table))
-            log(f"{table:>15}: {counts[table]:>9,} rows in {time.perf_counter() - began:5.1f} s")
+            log(f"{table:>20}: {counts[table]:>9,} rows in {time.perf_counter() - began:5.1f} s")
         began = time.perf_counter()
         models_written = [model for model, _ in TABLES.values()]
         with connection.cursor() as cursor:
@@ -816,6 +827,6 @@ def dataset_generate(
     else:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
-    log(f"{'sequences, analyze':>15}: {time.perf_counter() - began:5.1f} s")
-    log(f"{'total':>15}: {time.perf_counter() - started:5.1f} s")
+    log(f"{'sequences, analyze':>20}: {time.perf_counter() - began:5.1f} s")
+    log(f"{'total':>20}: {time.perf_counter() - started:5.1f} s")
     return counts

@@ -145,15 +145,19 @@ def test_orders_agree_with_their_lines_prices_and_history() -> None:
         assert earliest <= order.ordered_at <= order.updated_at <= ORDERS_UNTIL
         steps = history[order.pk]
         assert steps, order
-        assert steps[0].from_status == "" and steps[0].changed_at == order.ordered_at
+        assert steps[0].from_status == ""
+        assert steps[0].changed_at == order.ordered_at
         assert [step.from_status for step in steps[1:]] == [step.to_status for step in steps[:-1]]
         assert steps[-1].to_status == order.status
         assert steps[-1].changed_at == order.updated_at
         assert (order.submitted_at is not None) == (order.source == "portal" and not order.is_draft)
         if order.source == "erp":
-            assert order.erp_number and order.erp_id and steps[0].to_status == "accepted"
+            assert order.erp_number
+            assert order.erp_id
+            assert steps[0].to_status == "accepted"
         else:
-            assert not order.erp_number and order.erp_id is None
+            assert not order.erp_number
+            assert order.erp_id is None
 
 
 @pytest.mark.django_db

@@ -60,6 +60,23 @@ def _cart_line_of_b(b: Partner) -> dict[str, Any]:
     return {"line_id": cart_line_of(b, member.user, price_list).pk}
 
 
+def _order_of_b(b: Partner) -> dict[str, Any]:
+    """A submitted order of B's (staff pages show submitted ones; partner pages any)."""
+    from kabinet.orders.tests.factories import placed_order
+
+    member = b.memberships.order_by("pk").first()
+    assert member is not None
+    return {"order_id": placed_order(b, member.user, lines=2).pk}
+
+
+def _draft_of_b(b: Partner) -> dict[str, Any]:
+    from kabinet.orders.tests.factories import placed_order
+
+    member = b.memberships.order_by("pk").first()
+    assert member is not None
+    return {"order_id": placed_order(b, member.user, lines=2, submit=False).pk}
+
+
 # URL name → the parameters naming one of partner B's objects.
 OBJECT_ROUTES: dict[str, ParamsFactory] = {
     "partners:staff_card": lambda b: {"partner_id": b.pk},
@@ -81,6 +98,12 @@ OBJECT_ROUTES: dict[str, ParamsFactory] = {
     "catalog:product": _product_of_b,
     "orders:line_quantity": _cart_line_of_b,
     "orders:line_remove": _cart_line_of_b,
+    "orders:detail": _draft_of_b,  # a draft's page is also its edit form (POST saves)
+    "orders:submit": _draft_of_b,
+    "orders:cancel": _order_of_b,
+    "orders:copy": _order_of_b,
+    "orders:staff_detail": _order_of_b,
+    "orders:staff_status": _order_of_b,
 }
 
 # Patterns with parameters that do not name a partner's object, and why.

@@ -92,6 +92,12 @@ NOT_LIST_PAGES = {
     "orders:cart_clear": "POST action",
     "orders:line_quantity": "POST action (its htmx answer is pinned below)",
     "orders:line_remove": "POST action",
+    "orders:submit": "POST action",
+    "orders:cancel": "POST action",
+    "orders:copy": "POST action",
+    "orders:staff_status": "POST action",
+    "orders:export": "a download: one streamed query (kabinet/orders/tests/test_order_views.py)",
+    "orders:staff_export": "a download: one streamed query, as orders:export",
 }
 
 
@@ -100,6 +106,8 @@ def test_every_page_is_pinned() -> None:
     pinned |= {"partners:staff_card"}  # pinned below with its own growth
     pinned |= {"catalog:list", "catalog:product"}  # pinned below with the catalog's growth
     pinned |= {"orders:cart"}  # pinned below with the cart's growth
+    pinned |= {"orders:checkout", "orders:list", "orders:detail"}  # below, with orders
+    pinned |= {"orders:staff_list", "orders:staff_detail"}
     pinned |= set(NOT_LIST_PAGES)
     missing = [
         route.name
@@ -346,3 +354,111 @@ def test_cart(partner_user: User, partner_a: Partner) -> None:
     # user, memberships; the service: line, update, cart; the answer: agreements, price list,
     # prices, line values, the line
     assert len(statements) == 10, statements
+
+
+def _grow_orders(partner: Partner, user: User, times: int = 3, lines: int = 3) -> None:
+    from kabinet.orders.tests.factories import placed_order
+
+    for n in range(times):
+        counterparty = CounterpartyFactory.create(partner=partner)
+        AgreementFactory.create(counterparty=counterparty)
+        DeliveryAddressFactory.create(partner=partner, counterparty=counterparty)
+        placed_order(partner, user, lines=lines, submit=n % 2 == 0)
+
+
+# The order lists: user, memberships; counterparties (the filter), orders with their
+# counterparty. Staff: user, memberships, permissions (2), orders with partner and
+# counterparty.
+ORDER_PAGES = {
+    "orders:list": ("", 4),
+    "orders:list filtered": ("?status=submitted&number=K&date_from=2020-01-01&counterparty=1", 4),
+    "orders:staff_list": ("", 5),
+    "orders:staff_list filtered": ("?status=submitted&partner=1&date_to=2100-01-01", 5),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ORDER_PAGES))
+def test_order_lists(
+    case: str, partner_user: User, partner_a: Partner, staff_manager: User
+) -> None:
+    query, pinned = ORDER_PAGES[case]
+    client = signed_in(staff_manager if "staff" in case else partner_user)
+    url = reverse(case.split()[0]) + query
+    _assert_fixed(client, url, pinned, lambda: _grow_orders(partner_a, partner_user))
+
+
+def test_order_list_next_page(partner_user: User, partner_a: Partner) -> None:
+    from kabinet.orders.selectors import OrderFilters, order_list
+
+    _grow_orders(partner_a, partner_user, times=4)
+    cursor = order_list(partner=partner_a, filters=OrderFilters()).orders[1]
+    from kabinet.orders.selectors import _order_cursor
+
+    url = reverse("orders:list") + f"?before={_order_cursor(cursor)}"
+    _assert_fixed(signed_in(partner_user), url, 4, lambda: _grow_orders(partner_a, partner_user))
+
+
+@pytest.mark.parametrize("staff", [False, True], ids=["partner", "staff"])
+def test_order_page(
+    staff: bool, partner_user: User, partner_a: Partner, staff_manager: User
+) -> None:
+    """One order with more and more lines and history: a fixed number of queries. A draft's
+    page also reads the checkout choices (counterparties, agreements, addresses)."""
+    from decimal import Decimal
+
+    from kabinet.catalog.tests.factories import price_list_of_agreement
+    from kabinet.orders.models import OrderLine
+    from kabinet.orders.statuses import order_accept
+    from kabinet.orders.tests.factories import placed_order, priced_variants
+
+    order = placed_order(partner_a, partner_user, lines=2, submit=staff)
+    price_list = price_list_of_agreement(partner_a.agreements.get(is_main=True))
+
+    def grow() -> None:
+        variants = priced_variants(price_list, 5)
+        OrderLine.objects.bulk_create(
+            OrderLine(
+                order=order,
+                variant=v,
+                sku=v.sku,
+                name="x",
+                quantity=Decimal(1),
+                price=Decimal(1),
+                amount=Decimal(1),
+            )
+            for v in variants
+        )
+        _grow_partner(partner_a, times=1)
+
+    if staff:
+        order_accept(order_id=order.pk, actor=staff_manager)
+        url = reverse("orders:staff_detail", kwargs={"order_id": order.pk})
+        _assert_fixed(signed_in(staff_manager), url, 7, grow)
+    else:
+        url = reverse("orders:detail", kwargs={"order_id": order.pk})
+        _assert_fixed(signed_in(partner_user), url, 8, grow)
+
+
+def test_checkout_page(partner_user: User, partner_a: Partner) -> None:
+    from decimal import Decimal
+
+    from kabinet.catalog.tests.factories import price_list_of_agreement
+    from kabinet.orders.services import cart_lines_add
+    from kabinet.orders.tests.factories import priced_variants
+
+    agreement = partner_a.agreements.get(is_main=True)
+    price_list = price_list_of_agreement(agreement)
+
+    def grow() -> None:
+        variants = priced_variants(price_list, 5)
+        cart_lines_add(
+            partner=partner_a,
+            user=partner_user,
+            agreement=agreement,
+            quantities={v.pk: Decimal(1) for v in variants},
+        )
+        _grow_partner(partner_a, times=1)
+
+    # user, memberships, agreements, counterparties, agreements in force, addresses; the
+    # cart: price list, prices, lines.
+    _assert_fixed(signed_in(partner_user), reverse("orders:checkout"), 9, grow)

@@ -116,7 +116,13 @@ class CheckoutForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    checkout_key = forms.UUIDField(widget=forms.HiddenInput)
+    checkout_key = forms.UUIDField(
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": _("The checkout form is out of date. Reload the page and try again."),
+            "invalid": _("The checkout form is out of date. Reload the page and try again."),
+        },
+    )
 
     def __init__(
         self,
@@ -226,8 +232,10 @@ class OrderFilterForm(forms.Form):
 
     def filters(self, **extra: Any) -> OrderFilters:
         """The filters of the valid fields (an invalid one is dropped, not an error)."""
-        self.is_valid()
-        data = self.cleaned_data
+        data: dict[str, Any] = {}
+        if self.is_bound:
+            self.is_valid()  # fills cleaned_data with the fields that are valid
+            data = self.cleaned_data
         return OrderFilters(
             counterparty_id=data.get("counterparty"),
             statuses=tuple(data.get("status") or ()),

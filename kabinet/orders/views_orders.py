@@ -7,14 +7,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_POST
 
 from kabinet.catalog.selectors import MAX_ID
 from kabinet.catalog.views import current_agreement
@@ -41,7 +40,7 @@ from kabinet.orders.statuses import (
     order_submit,
 )
 from kabinet.partners.access import PartnerRequest, require_right
-from kabinet.partners.models import Counterparty, Partner
+from kabinet.partners.models import Agreement, Counterparty, Partner
 from kabinet.partners.rights import Right
 from kabinet.web.spreadsheets import xlsx_response
 
@@ -60,8 +59,7 @@ def _form_errors(form: CheckoutForm, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
-def _checkout_initial(request: PartnerRequest, partner: Partner) -> dict[str, object]:
-    agreement = current_agreement(request, partner)[1]
+def _checkout_initial(agreement: Agreement | None) -> dict[str, object]:
     initial: dict[str, object] = {"checkout_key": uuid.uuid4()}
     if agreement is not None:
         initial.update(counterparty=agreement.counterparty_id, agreement=agreement.pk)
@@ -72,6 +70,7 @@ def _checkout_initial(request: PartnerRequest, partner: Partner) -> dict[str, ob
 def checkout(request: PartnerRequest) -> HttpResponse:
     """The checkout page; posting it places the order (submit) or saves a draft."""
     partner = _partner(request)
+    agreement = current_agreement(request, partner)[1]  # the one the cart is priced under
     counterparties, agreements, addresses = checkout_choices(partner=partner)
     choices: dict[str, Any] = {
         "counterparties": counterparties,
@@ -121,12 +120,11 @@ def checkout(request: PartnerRequest) -> HttpResponse:
         else:
             status = 400
     else:
-        initial = _checkout_initial(request, partner)
+        initial = _checkout_initial(agreement)
         default_address = next((item for item in addresses if item.is_default), None)
         if default_address is not None:
             initial["delivery_address"] = default_address.pk
         form = CheckoutForm(initial=initial, **choices)
-    agreement = current_agreement(request, partner)[1]
     cart = cart_view(partner=partner, user=request.user, agreement=agreement)
     if not cart.count and request.method == "GET":
         messages.info(request, _("Your cart is empty: add goods from the catalog first."))
@@ -297,20 +295,26 @@ def _submit(request: PartnerRequest, partner: Partner, order_id: int) -> HttpRes
     return HttpResponseRedirect(reverse("orders:detail", args=[order_id]), status=303)
 
 
-@require_POST
+def _post_to_own_order(request: PartnerRequest, order_id: int) -> HttpResponse | None:
+    """404 for an id that is not one of the partner's orders, whatever the method (so a GET
+    tells nothing about another partner's ids); then 405 for anything but POST."""
+    _detail(_partner(request), order_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    return None
+
+
 @require_right(Right.ORDERS)
 def order_submit_view(request: PartnerRequest, order_id: int) -> HttpResponse:
-    try:
-        return _submit(request, _partner(request), order_id)
-    except Order.DoesNotExist as exc:
-        raise Http404 from exc
+    if refusal := _post_to_own_order(request, order_id):
+        return refusal
+    return _submit(request, _partner(request), order_id)
 
 
-@require_POST
 @require_right(Right.ORDERS)
 def order_cancel_view(request: PartnerRequest, order_id: int) -> HttpResponse:
-    if order_id > MAX_ID:
-        raise Http404
+    if refusal := _post_to_own_order(request, order_id):
+        return refusal
     try:
         order = order_cancel(
             partner=_partner(request),
@@ -326,10 +330,11 @@ def order_cancel_view(request: PartnerRequest, order_id: int) -> HttpResponse:
     return HttpResponseRedirect(reverse("orders:detail", args=[order_id]), status=303)
 
 
-@require_POST
 @require_right(Right.ORDERS)
 def order_copy_view(request: PartnerRequest, order_id: int) -> HttpResponse:
     """Put the order's lines into the cart (merged), at the catalog's current agreement."""
+    if refusal := _post_to_own_order(request, order_id):
+        return refusal
     partner = _partner(request)
     order = _detail(partner, order_id).order
     agreement = current_agreement(request, partner)[1]

@@ -3,13 +3,12 @@ partner filter, the order page, and changing a status by hand (until the ERP dri
 Partners' drafts are theirs alone: staff do not see them."""
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from kabinet.catalog.selectors import MAX_ID
 from kabinet.orders.forms import OrderFilterForm, StaffStatusForm
@@ -78,10 +77,11 @@ def staff_order_detail_view(request: PartnerRequest, order_id: int) -> HttpRespo
     return render(request, "orders/order_detail.html", context)
 
 
-@require_POST
 @staff_required("orders.change_order")
 def staff_order_status(request: PartnerRequest, order_id: int) -> HttpResponse:
     detail = _detail(order_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     form = StaffStatusForm(request.POST, allowed=list(STAFF_TRANSITIONS))
     if not form.is_valid():
         messages.error(request, _("Choose the new status."))

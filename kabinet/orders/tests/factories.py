@@ -1,11 +1,15 @@
+import uuid
 from decimal import Decimal
+from typing import Any
 
 import factory
 
 from kabinet.accounts.models import User
 from kabinet.catalog.models import Price, PriceList, Variant
 from kabinet.catalog.tests.factories import PriceFactory, StockFactory, VariantFactory
-from kabinet.orders.models import Cart, CartLine
+from kabinet.orders.checkout import OrderDetails, order_place
+from kabinet.orders.models import Cart, CartLine, Order
+from kabinet.orders.services import cart_lines_add
 from kabinet.partners.models import Partner
 
 
@@ -50,3 +54,42 @@ def cart_line_of(
     StockFactory.create(variant=variant)
     cart = CartFactory.create(partner=partner, user=user)
     return CartLineFactory.create(cart=cart, variant=variant, quantity=Decimal(quantity))
+
+
+def placed_order(
+    partner: Partner,
+    user: User,
+    *,
+    lines: int = 2,
+    submit: bool = True,
+    price: str = "100.00",
+    **details: Any,
+) -> Order:
+    """An order of `lines` lines placed through checkout by `user` of `partner`, under the
+    partner's main agreement (its price list is made when missing)."""
+    from kabinet.catalog.tests.factories import price_list_of_agreement
+
+    agreement = partner.agreements.get(is_main=True)
+    price_list = price_list_of_agreement(agreement)
+    variants = priced_variants(price_list, lines, price=price)
+    for variant in variants:
+        StockFactory.create(variant=variant)
+    cart_lines_add(
+        partner=partner,
+        user=user,
+        agreement=agreement,
+        quantities={variant.pk: Decimal(n + 1) for n, variant in enumerate(variants)},
+    )
+    order, _created = order_place(
+        partner=partner,
+        user=user,
+        details=OrderDetails(
+            counterparty=agreement.counterparty,
+            agreement=agreement,
+            delivery_address=partner.delivery_addresses.first(),
+            **details,
+        ),
+        checkout_key=uuid.uuid4(),
+        submit=submit,
+    )
+    return order

@@ -14,3 +14,9 @@ def bootstrap_widget(field: BoundField) -> SafeString:
         part for part in (existing or css, "is-invalid" if field.errors else "") if part
     )
     return field.as_widget(attrs={"class": classes})
+
+
+@register.filter
+def hidden_errors(fields: list[BoundField]) -> list[str]:
+    """The errors of a form's hidden fields: shown at the top, since the field is not."""
+    return [str(error) for field in fields for error in field.errors]

@@ -1,0 +1,78 @@
+"""Ordering in Chromium on the demo data (ORD2–ORD6): search the catalog, fill the size
+matrix, change the cart in place, check out, and find the order in the list."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from kabinet.orders.models import Order, OrderStatus
+from tests.browser.conftest import BrowserProblems, NewPage, Screenshot
+from tests.browser.test_catalog import _serve_media
+from tests.browser.test_walkthrough import IVAN, ru, sidebar_link, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_order_walk(
+    demo_data: None, new_page: NewPage, problems: BrowserProblems, screenshot: Screenshot
+) -> None:
+    page = new_page()
+    _serve_media(page)
+    page.goto("/sign-in/")
+    sign_in(page, IVAN)
+    before = Order.objects.filter(created_by__email=IVAN).count()
+
+    # Search the catalog, open a product sold in colours × sizes.
+    sidebar_link(page, ru("Catalog")).click()
+    page.get_by_test_id("catalog-search").fill("халат")
+    expect(page).to_have_url(re.compile(r"q=%D1%85"))
+    page.get_by_test_id("catalog-row").first.get_by_role("link").first.click()
+    matrix = page.get_by_test_id("size-matrix")
+    expect(matrix).to_be_visible()
+
+    # Two sizes at once, one click.
+    cells = matrix.locator("input[name^=q-]")
+    cells.nth(0).fill("2")
+    cells.nth(1).fill("3")
+    page.get_by_test_id("add-to-cart").get_by_role("button").click()
+    expect(page.locator(".alert-success")).to_be_visible()
+
+    # The cart: both lines; a quantity changed in place updates the line and the total.
+    sidebar_link(page, ru("Cart")).click()
+    lines = page.get_by_test_id("cart-line")
+    expect(lines).to_have_count(2)
+    total_before = page.get_by_test_id("cart-total").inner_text()
+    quantity = lines.first.locator("input[name=quantity]")
+    quantity.fill("5")
+    quantity.dispatch_event("change")
+    expect(page.get_by_test_id("cart-total")).not_to_have_text(total_before)
+    expect(lines.first.locator("input[name=quantity]")).to_have_value("5")
+    screenshot(page, "order-01-cart")
+
+    # Checkout: the agreement and address are preset; a PO number and a comment.
+    page.get_by_test_id("cart-checkout").click()
+    form = page.get_by_test_id("checkout-form")
+    expect(form).to_be_visible()
+    form.locator("input[name=po_number]").fill("PO-2026-17")
+    form.locator("textarea[name=comment]").fill("Доставка до 12:00")
+    screenshot(page, "order-02-checkout")
+    page.get_by_test_id("checkout-submit").click()
+
+    expect(page.get_by_test_id("order-status")).to_have_text(ru("submitted"))
+    number = page.get_by_test_id("order-number").inner_text().split()[-1]
+    expect(page.get_by_test_id("order-lines").locator("tbody tr")).to_have_count(2)
+    expect(page.get_by_test_id("order-details")).to_contain_text("PO-2026-17")
+    screenshot(page, "order-03-order")
+    order = Order.objects.get(number=number)
+    assert order.status == OrderStatus.SUBMITTED
+    assert order.line_count == 2
+    assert Order.objects.filter(created_by__email=IVAN).count() == before + 1
+
+    # The order in the list, found by its PO number.
+    sidebar_link(page, ru("My orders")).click()
+    page.get_by_test_id("order-filters").locator("input[name=number]").fill("PO-2026-17")
+    expect(page.get_by_test_id("order-row")).to_have_count(1)
+    expect(page.get_by_test_id("order-row")).to_contain_text(number)
+    screenshot(page, "order-04-list")
+    problems.assert_none()

@@ -479,13 +479,14 @@ def _staff_client() -> Any:
     from django.utils import timezone
 
     from kabinet.accounts.access import MFA_DONE, SIGNED_IN_AT
+    from kabinet.accounts.models import User
     from kabinet.accounts.roles import StaffRole
     from kabinet.accounts.services import staff_user_create
 
-    user = staff_user_create(
-        email="bench-staff@example.com", full_name="Bench", password=None,
-        roles=[StaffRole.MANAGER],
-    )  # fmt: skip
+    email = "bench-staff@example.com"
+    user = User.objects.filter(email=email).first() or staff_user_create(
+        email=email, full_name="Bench", password=None, roles=[StaffRole.MANAGER]
+    )
     client = Client()
     client.force_login(user)
     session = client.session

@@ -22,6 +22,7 @@ process). P3 and P7 slot into `BENCHMARKS` when the cart and order/invoice lists
 """
 
 import argparse
+import functools
 import json
 import os
 import statistics
@@ -30,6 +31,8 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse, urlunparse
@@ -307,6 +310,11 @@ def bench_p2(setup: Setup, db: str) -> Result:
         total, without_session = _count(setup.client, url, {})
         worst = max(worst, total)
         details.append(f"{name}: {total} SQL ({without_session} without session storage)")
+    order_pages, orders_fixed = _p2_order_pages(setup)
+    for name, total, without_session in order_pages:
+        worst = max(worst, total)
+        details.append(f"{name}: {total} SQL ({without_session} without session storage)")
+    fixed = fixed and orders_fixed
     details.append(f"limit: ≤ {P2_LIMIT} SQL on any page, equal on the short and whole catalog")
     ok = worst <= P2_LIMIT and fixed
     ratio = round(worst / worst_short, 2) if worst_short else 0.0
@@ -538,7 +546,330 @@ OTHER_PAGES = (
     "partners:contacts",
     "partners:users",
     "partners:audit",
+    "orders:cart",
 )
+
+
+# --- P3: a cart with 2,000 lines -------------------------------------------------------------
+
+P3_LINES = 2_000
+P3_LINE_LIMIT_MS = 100.0  # add, change or remove one line
+P3_PAGE_LIMIT_MS = 500.0  # the whole cart page
+HTMX = {"HX-Request": "true"}
+
+
+def _p3_cart(setup: Setup) -> tuple[int, dict[str, int]]:
+    """The bench user's cart filled with P3_LINES lines of the wholesale catalog (once), the
+    catalog's current agreement set to it. Returns the cart's id and variant id → line id."""
+    from kabinet.catalog.models import Price
+    from kabinet.orders.models import CartLine
+    from kabinet.orders.services import cart_lines_add
+    from kabinet.partners.models import Agreement
+
+    setup.client.get(f"/catalog/?agreement={setup.wholesale_agreement}")  # the current one
+    agreement = Agreement.objects.select_related("partner").get(pk=setup.wholesale_agreement)
+    user = setup.client.session.get("_auth_user_id")
+    lines = CartLine.objects.filter(cart__partner=agreement.partner, cart__user_id=user)
+    if lines.count() != P3_LINES:
+        from kabinet.accounts.models import User
+
+        variants = list(
+            Price.objects.filter(price_list__code="DS-WHOLESALE")
+            .order_by("variant_id")
+            .values_list("variant_id", flat=True)[:P3_LINES]
+        )
+        cart_lines_add(
+            partner=agreement.partner,
+            user=User.objects.get(pk=user),
+            agreement=agreement,
+            quantities={variant_id: Decimal(1 + n % 5) for n, variant_id in enumerate(variants)},
+            mode="replace",
+        )
+    cart_id = lines.values_list("cart_id", flat=True)[0]
+    return cart_id, {str(variant): pk for variant, pk in lines.values_list("variant_id", "pk")}
+
+
+def _post(client: Any, url: str, data: dict[str, str], headers: dict[str, str]) -> float:
+    began = time.perf_counter()
+    response = client.post(url, data, headers=headers)
+    elapsed = (time.perf_counter() - began) * 1000
+    if response.status_code not in (200, 302, 303):
+        raise RuntimeError(f"POST {url}: HTTP {response.status_code}")
+    return elapsed
+
+
+def bench_p3(setup: Setup, db: str, rounds: int, warmup: int) -> Result:
+    """Changing a 2,000-line cart, as the cart page does it: a quantity changed and a line
+    removed over htmx (the row and the totals come back), a line added from the product card
+    (a form post, redirected back). Every round does all three: the line removed is the one
+    added the round before, so the cart stays at 2,000 lines."""
+    from django.test import Client
+
+    from kabinet.orders.models import CartLine
+
+    cart_id, lines = _p3_cart(setup)
+    hello = Client()
+    variants = list(lines)
+    changed_line = lines[variants[0]]
+    moving = variants[-1]  # removed and added back every round
+    samples: dict[str, list[float]] = {"change": [], "remove": [], "add": []}
+    baseline_samples: list[float] = []
+    for n in range(warmup + rounds):
+        hello_ms = _timed(hello, "/bench/hello/", {})
+        change_ms = _post(
+            setup.client,
+            f"/cart/lines/{changed_line}/quantity/",
+            {"quantity": str(2 + n % 3)},
+            HTMX,
+        )
+        line_id = CartLine.objects.get(cart_id=cart_id, variant_id=int(moving)).pk
+        remove_ms = _post(setup.client, f"/cart/lines/{line_id}/remove/", {}, HTMX)
+        add_ms = _post(setup.client, "/cart/add/", {f"q-{moving}": "1", "next": "/cart/"}, {})
+        if n >= warmup:
+            baseline_samples.append(hello_ms)
+            samples["change"].append(change_ms)
+            samples["remove"].append(remove_ms)
+            samples["add"].append(add_ms)
+    count = CartLine.objects.filter(cart_id=cart_id).count()
+    if count != P3_LINES:
+        raise RuntimeError(f"P3: the cart has {count} lines, not {P3_LINES}")
+    p95 = {name: _p95(values) for name, values in samples.items()}
+    baseline = _p95(baseline_samples)
+    limit = P3_LINE_LIMIT_MS * (SQLITE_FACTOR if db == "sqlite" else 1)
+    figure = max(p95.values())
+    details = [f"hello-world p95 {baseline:.2f} ms (baseline); cart of {P3_LINES} lines"]
+    for name, value in p95.items():
+        details.append(
+            f"{name} a line: p95 {value:.1f} ms, median {statistics.median(samples[name]):.1f} ms"
+        )
+    details.append(f"limit: ≤ {limit:g} ms")
+    result = Result(
+        "P3", db, round(figure, 2), limit, "ms", round(baseline, 3),
+        round(figure / baseline, 2), figure <= limit,
+    )  # fmt: skip
+    result.details = details
+    return result
+
+
+def bench_p3_page(setup: Setup, db: str, rounds: int, warmup: int) -> Result:
+    """The whole cart page with 2,000 lines (GET /cart/), against hello-world."""
+    from django.test import Client
+
+    _p3_cart(setup)
+    hello = Client()
+    rounds, warmup = max(10, rounds // 4), max(2, warmup // 4)  # ~0.2 s a page
+    samples: list[float] = []
+    baseline_samples: list[float] = []
+    for n in range(warmup + rounds):
+        hello_ms = _timed(hello, "/bench/hello/", {})
+        page_ms = _timed(setup.client, "/cart/", {})
+        if n >= warmup:
+            baseline_samples.append(hello_ms)
+            samples.append(page_ms)
+    figure, baseline = _p95(samples), _p95(baseline_samples)
+    limit = P3_PAGE_LIMIT_MS * (SQLITE_FACTOR if db == "sqlite" else 1)
+    result = Result(
+        "P3-page", db, round(figure, 2), limit, "ms", round(baseline, 3),
+        round(figure / baseline, 2), figure <= limit,
+    )  # fmt: skip
+    result.details = [
+        f"hello-world p95 {baseline:.2f} ms (baseline)",
+        f"cart page, {P3_LINES} lines: p95 {figure:.1f} ms, median "
+        f"{statistics.median(samples):.1f} ms, {rounds} rounds",
+        f"limit: ≤ {limit:g} ms",
+    ]
+    return result
+
+
+# --- P7: order lists and the export ---------------------------------------------------------
+
+P7_LIMIT_MS = 50.0
+P7_DEPTH = 100  # deep pages: the `before` cursor followed this many pages (or to the last)
+P7_EXPORT_LIMIT = 50_000  # rows per second, at least
+P7_EXPORT_MIN_ROWS = 50_000  # on data set L; S and M export what they have
+
+
+@functools.cache
+def _staff_client() -> Any:
+    """A signed-in staff manager (sees every partner's orders)."""
+    from django.test import Client
+    from django.utils import timezone
+
+    from kabinet.accounts.access import MFA_DONE, SIGNED_IN_AT
+    from kabinet.accounts.models import User
+    from kabinet.accounts.roles import StaffRole
+    from kabinet.accounts.services import staff_user_create
+
+    email = "bench-staff@example.com"
+    user = User.objects.filter(email=email).first() or staff_user_create(
+        email=email, full_name="Bench", password=None, roles=[StaffRole.MANAGER]
+    )
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    session[MFA_DONE] = True
+    session[SIGNED_IN_AT] = timezone.now().isoformat()
+    session.save()
+    return client
+
+
+def _order_cursor(staff: bool, depth: int, **filters: Any) -> tuple[int, str]:
+    """The `before` cursor of page `depth` (or of the last page) of an order list."""
+    from kabinet.orders.selectors import OrderFilters, order_list, staff_order_list
+    from kabinet.partners.models import Partner
+
+    partner = Partner.objects.order_by("pk")[0]
+    page, cursor = 1, ""
+    while page < depth:
+        query = OrderFilters(before=cursor, **filters)
+        result = (
+            staff_order_list(filters=query) if staff else order_list(partner=partner, filters=query)
+        )
+        if result.next_cursor is None:
+            break
+        cursor = result.next_cursor
+        page += 1
+    return page, cursor
+
+
+def _order_pages(setup: Setup) -> dict[str, tuple[Any, str, dict[str, str]]]:
+    """P7's pages: name → (client, URL, headers). The partner is the data set's first, the
+    one with the most orders; staff see all of them."""
+    from kabinet.demo.dataset import ORDERS_UNTIL
+
+    staff = _staff_client()
+    client = setup.client
+    month = (ORDERS_UNTIL - timedelta(days=180)).date().replace(day=1)
+    quarter = f"date_from={month:%Y-%m-%d}&date_to={month + timedelta(days=91):%Y-%m-%d}"
+    week = f"date_from={month:%Y-%m-%d}&date_to={month + timedelta(days=6):%Y-%m-%d}"
+    depth, deep = _order_cursor(False, P7_DEPTH)
+    closed_depth, deep_closed = _order_cursor(False, P7_DEPTH, statuses=("closed",))
+    staff_depth, staff_deep = _order_cursor(True, P7_DEPTH)
+    _, staff_deep_closed = _order_cursor(True, P7_DEPTH, statuses=("closed",))
+    return {
+        "partner: page 1": (client, "/orders/", {}),
+        "partner: status closed": (client, "/orders/?status=closed", {}),
+        "partner: submitted + accepted": (client, "/orders/?status=submitted&status=accepted", {}),
+        "partner: counterparty + quarter": (client, f"/orders/?counterparty=1&{quarter}", {}),
+        "partner: number prefix": (client, "/orders/?number=K-050", {}),
+        "partner: PO number prefix": (client, "/orders/?number=ЗП-2025/00", {}),
+        f"partner: page {depth}": (client, f"/orders/?before={deep}", {}),
+        f"partner: closed, page {closed_depth}": (
+            client, f"/orders/?status=closed&before={deep_closed}", {},
+        ),
+        f"partner: page {depth}, htmx": (
+            client, f"/orders/?before={deep}", {"HX-Request": "true", "HX-Target": "results"},
+        ),
+        "staff: page 1": (staff, "/staff/orders/", {}),
+        "staff: status submitted": (staff, "/staff/orders/?status=submitted", {}),
+        "staff: partner + shipped, closed": (
+            staff, "/staff/orders/?partner=1&status=shipped&status=closed", {},
+        ),
+        "staff: one week": (staff, f"/staff/orders/?{week}", {}),
+        "staff: number prefix": (staff, "/staff/orders/?number=K-050", {}),
+        "staff: ERP number": (staff, "/staff/orders/?number=ЗК25-0010", {}),
+        f"staff: page {staff_depth}": (staff, f"/staff/orders/?before={staff_deep}", {}),
+        f"staff: closed, page {staff_depth}": (
+            staff, f"/staff/orders/?status=closed&before={staff_deep_closed}", {},
+        ),
+    }  # fmt: skip
+
+
+def bench_p7(setup: Setup, db: str, rounds: int, warmup: int) -> Result:
+    """The order lists, filtered and paginated deep, for the partner with the most orders
+    and for staff over all of them: the worst p95 against hello-world."""
+    from django.test import Client
+
+    pages = _order_pages(setup)
+    hello = Client()
+    samples: dict[str, list[float]] = {name: [] for name in pages}
+    baseline_samples: list[float] = []
+    for n in range(warmup + rounds):
+        hello_ms = _timed(hello, "/bench/hello/", {})
+        page_ms = {name: _timed(c, url, h) for name, (c, url, h) in pages.items()}
+        if n >= warmup:
+            baseline_samples.append(hello_ms)
+            for name, ms in page_ms.items():
+                samples[name].append(ms)
+    p95 = {name: _p95(values) for name, values in samples.items()}
+    baseline = _p95(baseline_samples)
+    limit = P7_LIMIT_MS * (SQLITE_FACTOR if db == "sqlite" else 1)
+    figure = max(p95.values())
+    from kabinet.orders.models import Order
+
+    details = [
+        f"hello-world p95 {baseline:.2f} ms (baseline); {Order.objects.count():,} orders, "
+        f"the partner's {Order.objects.filter(partner_id=1).count():,}"
+    ]
+    for name, value in p95.items():
+        details.append(
+            f"{name}: p95 {value:.1f} ms, median {statistics.median(samples[name]):.1f} ms"
+        )
+    details.append(f"limit: ≤ {limit:g} ms")
+    result = Result(
+        "P7", db, round(figure, 2), limit, "ms", round(baseline, 3),
+        round(figure / baseline, 2), figure <= limit,
+    )  # fmt: skip
+    result.details = details
+    return result
+
+
+def bench_p7_export(setup: Setup, db: str, size: str) -> Result:
+    """Staff's XLSX export of every order (all partners, no filter): rows per second from
+    the request to the last byte, the slowest of `runs`. The baseline is the export's query
+    alone (its rows read and dropped), measured in the same run."""
+    from kabinet.orders.selectors import OrderFilters, order_export_rows
+
+    staff = _staff_client()
+    runs = 3 if size == "L" else 1
+    rows = sum(1 for _ in order_export_rows(partner=None, filters=OrderFilters()))
+    speeds, sizes, reads = [], [], []
+    for _ in range(runs):
+        began = time.perf_counter()
+        read = sum(1 for _ in order_export_rows(partner=None, filters=OrderFilters()))
+        reads.append(read / (time.perf_counter() - began))
+        began = time.perf_counter()
+        response = staff.get("/staff/orders/export.xlsx")
+        if response.status_code != 200:
+            raise RuntimeError(f"export: HTTP {response.status_code}")
+        length = sum(len(chunk) for chunk in response.streaming_content)
+        speeds.append(rows / (time.perf_counter() - began))
+        sizes.append(length)
+    figure, baseline = min(speeds), statistics.median(reads)
+    enough = rows >= P7_EXPORT_MIN_ROWS or size != "L"
+    result = Result(
+        "P7-export", db, round(figure), P7_EXPORT_LIMIT, "rows/s", round(baseline),
+        round(figure / baseline, 3), figure >= P7_EXPORT_LIMIT and enough,
+    )  # fmt: skip
+    result.details = [
+        f"query alone: {baseline:,.0f} rows/s (baseline, median of {runs})",
+        f"export of {rows:,} orders, {sizes[0] / 1e6:.1f} MB: slowest {figure:,.0f} rows/s, "
+        f"fastest {max(speeds):,.0f} rows/s ({rows / max(speeds):.2f} s), {runs} runs",
+        f"limit: ≥ {P7_EXPORT_LIMIT:,} rows/s over ≥ {P7_EXPORT_MIN_ROWS:,} rows (data set L)",
+    ]
+    return result
+
+
+def _p2_order_pages(setup: Setup) -> tuple[list[tuple[str, int, int]], bool]:
+    """P2 for the order lists: (name, SQL, without session storage) of page 1 and a deep
+    page, partner and staff; and whether the deep pages run as many as page 1."""
+    counts = []
+    for name, client, url in (
+        ("orders:list", setup.client, "/orders/"),
+        ("orders:list, filtered, deep", setup.client, _p2_deep_url(False)),
+        ("orders:staff_list", _staff_client(), "/staff/orders/"),
+        ("orders:staff_list, filtered, deep", _staff_client(), _p2_deep_url(True)),
+    ):
+        client.get(url)
+        counts.append((name, *_count(client, url, {})))
+    fixed = counts[0][1] == counts[1][1] and counts[2][1] == counts[3][1]
+    return counts, fixed
+
+
+def _p2_deep_url(staff: bool) -> str:
+    _, cursor = _order_cursor(staff, 20, statuses=("closed",))
+    return f"/{'staff/' if staff else ''}orders/?status=closed&number=K&before={cursor}"
+
 
 # id → (what it measures, the function). P3 (cart), P4 (quick order) and P7 (orders,
 # invoices, payment calendar) are added here with their features.
@@ -548,7 +879,24 @@ BENCHMARKS: dict[str, Callable[[Setup, str, "argparse.Namespace"], Result]] = {
     "P4": lambda setup, db, args: bench_p4(setup, db, 5 if args.rounds >= 100 else 2),
     "P4-job": lambda setup, db, args: bench_p4_job(setup, db),
     "P4-memory": lambda setup, db, args: bench_p4_memory(setup, db),
+    "P3": lambda setup, db, args: bench_p3(setup, db, args.rounds, args.warmup),
+    "P3-page": lambda setup, db, args: bench_p3_page(setup, db, args.rounds, args.warmup),
+    "P7": lambda setup, db, args: bench_p7(setup, db, args.rounds, args.warmup),
+    "P7-export": lambda setup, db, args: bench_p7_export(setup, db, args.size),
 }
+
+
+def _selected(args: argparse.Namespace) -> dict[str, Callable[[Setup, str, Any], Result]]:
+    """The benchmarks `--only` names (all without it)."""
+    if not args.only:
+        return BENCHMARKS
+    wanted = {name.strip() for name in args.only.split(",") if name.strip()}
+    unknown = wanted - set(BENCHMARKS)
+    if unknown:
+        raise SystemExit(
+            f"--only: no benchmark {', '.join(sorted(unknown))} ({', '.join(BENCHMARKS)})"
+        )
+    return {name: run for name, run in BENCHMARKS.items() if name in wanted}
 
 
 def child(args: argparse.Namespace) -> int:
@@ -561,7 +909,7 @@ def child(args: argparse.Namespace) -> int:
     django.setup()
     setup = _setup(args.size, args.seed, log)
     results = []
-    for bench_id, run in BENCHMARKS.items():
+    for bench_id, run in _selected(args).items():
         began = time.perf_counter()
         results.append(asdict(run(setup, args.db, args)))
         log(f"{bench_id} measured in {time.perf_counter() - began:.1f} s")
@@ -618,6 +966,8 @@ def _run_child(db: str, database_url: str, args: argparse.Namespace) -> list[dic
     command = [sys.executable, "-m", "bench.run", "--child", "--db", db, "--out", str(out)]
     command += ["--size", args.size, "--seed", str(args.seed)]
     command += ["--rounds", str(args.rounds), "--warmup", str(args.warmup)]
+    if args.only:
+        command += ["--only", args.only]
     subprocess.run(command, cwd=ROOT, env=env, check=True)  # noqa: S603 (our own module)
     results: list[dict[str, Any]] = json.loads(out.read_text())
     return results
@@ -689,7 +1039,7 @@ def parent(args: argparse.Namespace) -> int:
     print(f"\nwritten: {out} ({time.perf_counter() - started:.0f} s)")
     if args.smoke:
         # The smoke run proves the benchmarks run and report; tiny data says nothing of speed.
-        expected = len(BENCHMARKS) * (len(wanted) - len(skipped))
+        expected = len(_selected(args)) * (len(wanted) - len(skipped))
         if not well_formed(json.loads(out.read_text())) or len(public) != expected:
             print("smoke: results are not well formed", file=sys.stderr)
             return 1
@@ -712,6 +1062,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=20, help="unmeasured rounds first")
     parser.add_argument("--smoke", action="store_true", help="CI: data set S, few rounds")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark databases")
+    parser.add_argument(
+        "--only", help=f"run only these benchmarks, comma-separated ({', '.join(BENCHMARKS)})"
+    )
     parser.add_argument("--output", help="where results go (default bench/results.json)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)

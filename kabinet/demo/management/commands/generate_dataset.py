@@ -12,8 +12,9 @@ class Command(BaseCommand):
         '"L": 10,000 products × 10 colour × size variants (100k SKUs) with stock, 1,000 '
         "partners each with a counterparty, a main agreement on its own contract price list "
         "(1,000 SKUs each: 1M price rows) and a second agreement on the wholesale price list "
-        "(all SKUs), and the catalog listings. M and S scale it down (S takes seconds). "
-        "Orders, invoices and payments of data set L come with their models in later issues."
+        "(all SKUs), the catalog listings, and 100k orders with 1M order lines over two years "
+        "with their status histories. M and S scale it down (S takes seconds). Invoices and "
+        "payments of data set L come with their models in later issues."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -25,7 +26,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Data set {size} (seed {seed}): {spec.products:,} products × {spec.variants} "
             f"variants, {spec.partners:,} partners × {spec.contract_products * spec.variants:,} "
-            "contract prices"
+            f"contract prices, {spec.orders:,} orders"
         )
         try:
             counts = dataset_generate(size=size, seed=seed, log=self.stdout.write)

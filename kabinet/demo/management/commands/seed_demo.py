@@ -10,6 +10,7 @@ from kabinet.catalog.models import Product
 from kabinet.content.services import info_page_upsert
 from kabinet.demo import data
 from kabinet.demo.catalog import catalog_seed
+from kabinet.demo.orders import demo_orders_exist, orders_seed
 from kabinet.partners.invitations import invitation_create
 from kabinet.partners.models import Counterparty, Partner
 from kabinet.partners.rights import Right, Role
@@ -42,6 +43,10 @@ class Command(BaseCommand):
                 with transaction.atomic():
                     catalog_seed(products=catalog_products)
                 self.stdout.write(self.style.SUCCESS("Demo catalog loaded."))
+            if not demo_orders_exist():
+                # A demo loaded before the orders existed gets its year of orders now.
+                orders_seed()
+                self.stdout.write(self.style.SUCCESS("Demo orders loaded."))
         else:
             seed(catalog_products=catalog_products)
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
@@ -143,6 +148,8 @@ def seed(*, catalog_products: int = 2000) -> None:
 
     # After the partners: the catalog gives one of them its own article codes (ORD2).
     catalog_seed(products=catalog_products)
+    # After the catalog: a year of orders at its prices.
+    orders_seed()
 
 
 def sign_in_table() -> str:

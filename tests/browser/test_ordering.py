@@ -103,7 +103,9 @@ def test_order_walk(
 
     # The order in the list, found by its PO number.
     sidebar_link(page, ru("My orders")).click()
-    page.get_by_test_id("order-filters").locator("input[name=number]").fill("PO-2026-17")
+    number_filter = page.get_by_test_id("order-filters").locator("input[name=number]")
+    number_filter.fill("PO-2026-17")
+    number_filter.press("Enter")  # typing filters too, once htmx has loaded; Enter always
     expect(page.get_by_test_id("order-row")).to_have_count(1)
     expect(page.get_by_test_id("order-row")).to_contain_text(number)
     screenshot(page, "order-05-list")

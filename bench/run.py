@@ -16,9 +16,12 @@ any figure is not ok. `--smoke` (CI) uses data set S and few rounds, writes
 var/bench/smoke-results.json and checks only that every benchmark ran and the file is well
 formed, not the figures.
 
-Figures so far: P1 (catalog page time), P2 (SQL per page) and P4 (quick order from a file:
-10k lines in-process, 100k lines as the background job and its peak memory, in a child
-process). P3 and P7 slot into `BENCHMARKS` when the cart and order/invoice lists exist.
+Figures so far: P1 (catalog page time), P2 (SQL per page), P3 (a 2,000-line cart: a line
+changed, removed, added; the whole page as P3-page), P4 (quick order from a file: 10k lines
+in-process, 100k lines as the background job and its peak memory, in a child process) and P7
+(order lists, partner and staff, filtered and deep; the staff export in rows/s as
+P7-export). P7's invoices and payment calendar slot into `BENCHMARKS` when they exist.
+`--only P3,P7` runs some of them.
 """
 
 import argparse
@@ -278,6 +281,7 @@ def bench_p2(setup: Setup, db: str) -> Result:
     worst, worst_short, fixed = 0, 0, True
     for name, url, short_url, headers in pages:
         setup.client.get(url, headers=headers)  # per-process caches (content types) warmed
+        setup.client.get(short_url, headers=headers)  # and the facet cache (P1 did, before)
         total, without_session = _count(setup.client, url, headers)
         # Warmed the same way: the first request on the other agreement also remembers it
         # in the session (a write the repeated views of a page do not make).

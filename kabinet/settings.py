@@ -187,9 +187,12 @@ PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", "3600"))  
 # Warn users (and their partner admins) this many days before their access expires (ACC9).
 ACCESS_EXPIRY_WARNING_DAYS = int(os.environ.get("ACCESS_EXPIRY_WARNING_DAYS", "7"))
 
-# Sessions (R6): idle timeout slides with every request; the absolute one counts from sign-in.
+# Sessions (R6): the idle timeout slides with the requests of a signed-in user, pushed forward
+# at most once a SESSION_REFRESH_INTERVAL (accounts.access.session_touch: not a write per
+# page view); the absolute one counts from sign-in.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_TIMEOUT", str(30 * 60)))
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_REFRESH_INTERVAL = 60
 SESSION_ABSOLUTE_TIMEOUT = int(os.environ.get("SESSION_ABSOLUTE_TIMEOUT", str(12 * 3600)))
 
 # Lockout (R4) with django-axes: failures count per username and, separately, per address.

@@ -77,6 +77,15 @@ def _draft_of_b(b: Partner) -> dict[str, Any]:
     return {"order_id": placed_order(b, member.user, lines=2, submit=False).pk}
 
 
+def _quick_order_of_b(b: Partner) -> dict[str, Any]:
+    """An order file B's user uploaded and had read (its report is ready)."""
+    from kabinet.orders.tests.factories import quick_order_import_of
+
+    member = b.memberships.order_by("pk").first()
+    assert member is not None
+    return {"import_id": quick_order_import_of(b, member.user).pk}
+
+
 # URL name → the parameters naming one of partner B's objects.
 OBJECT_ROUTES: dict[str, ParamsFactory] = {
     "partners:staff_card": lambda b: {"partner_id": b.pk},
@@ -104,6 +113,12 @@ OBJECT_ROUTES: dict[str, ParamsFactory] = {
     "orders:copy": _order_of_b,
     "orders:staff_detail": _order_of_b,
     "orders:staff_status": _order_of_b,
+    "orders:quick_order_map": _quick_order_of_b,
+    "orders:quick_order_preview": _quick_order_of_b,
+    "orders:quick_order_result": _quick_order_of_b,
+    "orders:quick_order_progress": _quick_order_of_b,
+    "orders:quick_order_apply": _quick_order_of_b,
+    "orders:quick_order_report": _quick_order_of_b,
 }
 
 # Patterns with parameters that do not name a partner's object, and why.

@@ -24,6 +24,12 @@ def _own_cart_line(partner: Partner, user: User) -> int:
     return cart_line_of(partner, user, price_list).pk
 
 
+def _own_quick_order(partner: Partner, user: User) -> int:
+    from kabinet.orders.tests.factories import quick_order_import_of
+
+    return quick_order_import_of(partner, user).pk
+
+
 def _urls(partner: Partner, user: User) -> list[str]:
     """Every portal URL, its parameters naming the partner's own objects so views really run.
     (Django's admin has its own CSRF-protected forms and is Django's to test.)"""
@@ -37,6 +43,7 @@ def _urls(partner: Partner, user: User) -> list[str]:
         "token": "not-a-real-token",
         "uidb64": "MQ",
         "line_id": _own_cart_line(partner, user),
+        "import_id": _own_quick_order(partner, user),
     }
     routes: list[Route] = [r for r in all_routes() if not r.route.startswith("admin/")]
     return [

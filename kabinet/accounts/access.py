@@ -4,6 +4,7 @@ Views that must stay reachable while a rule holds the user back (changing the pa
 enrolling a second factor, signing out) are marked with @access_exempt.
 """
 
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,8 @@ from kabinet.accounts.models import User
 
 SIGNED_IN_AT = "kabinet_signed_in_at"
 MFA_DONE = "kabinet_mfa_done"  # the session passed a second factor (or the user has none)
+# When the session's idle timeout was last pushed forward (Unix seconds), see session_touch.
+SEEN_AT = "kabinet_seen_at"
 
 
 def access_exempt[V: Callable[..., HttpResponse]](view: V) -> V:
@@ -42,6 +45,18 @@ def denial_message(user: User, reason: str) -> str:
         if user.access_expires_on
         else ""
     }
+
+
+def session_touch(session: Any) -> None:
+    """Push the idle timeout forward (R6) at most once a SESSION_REFRESH_INTERVAL: marking
+    the session modified makes SessionMiddleware save it with a new expiry and cookie. Saving
+    on every request (SESSION_SAVE_EVERY_REQUEST) cost a write per page view; this way an
+    idle session ends between SESSION_COOKIE_AGE minus the interval and SESSION_COOKIE_AGE
+    after the last request."""
+    now = int(time.time())
+    seen = session.get(SEEN_AT)
+    if not isinstance(seen, int) or not 0 <= now - seen < settings.SESSION_REFRESH_INTERVAL:
+        session[SEEN_AT] = now
 
 
 class AccessMiddleware:
@@ -72,6 +87,7 @@ class AccessMiddleware:
                 logout(request)
                 messages.info(request, _("Your session has ended. Please sign in again."))
                 return HttpResponseRedirect(reverse("accounts:login"))
+        session_touch(request.session)
         if getattr(view, "access_exempt", False):
             return None
         if user.must_change_password:

@@ -8,6 +8,7 @@ variant is available under an agreement when that price list has a price for it.
 from decimal import Decimal
 
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from kabinet.partners.models import Partner
@@ -120,7 +121,11 @@ class Variant(models.Model):
         verbose_name = _("variant")
         verbose_name_plural = _("variants")
         ordering = ["product_id", "colour", "position", "pk"]
-        indexes = [models.Index(fields=["product", "colour", "position"])]
+        indexes = [
+            models.Index(fields=["product", "colour", "position"]),
+            # SKU search ignores case (catalog.selectors._matching_products).
+            models.Index(Upper("sku"), name="catalog_variant_sku_upper"),
+        ]
 
     def __str__(self) -> str:
         return self.sku
@@ -222,8 +227,13 @@ class Listing(models.Model):
     max_price = models.DecimalField(max_digits=12, decimal_places=2)
     stock = models.DecimalField(max_digits=14, decimal_places=3)
     variant_count = models.PositiveIntegerField()
+    # Copies of the product's, so that a page filters and shows rows without joining products.
+    attributes = models.JSONField(default=dict)
+    image = models.CharField(max_length=100, blank=True, default="")
 
     class Meta:
+        # PostgreSQL also has a trigram index on name_folded (name search) and one on
+        # (price_list, section_path) for prefix matches: see migration 0002.
         constraints = [
             models.UniqueConstraint(fields=["price_list", "product"], name="catalog_listing_unique")
         ]

@@ -4,12 +4,19 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal, InvalidOperation
+from hashlib import md5
+from typing import NamedTuple
 from uuid import uuid4
 
 from django.core.cache import cache
-from django.db.models import Prefetch, Q
+from django.db import connection
+from django.db.models import Prefetch, Q, Value
 from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import StrIndex, Upper
+from django.db.models.lookups import GreaterThan
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -55,9 +62,14 @@ class NotAvailable(Exception):
     """The product is not sold under the partner's agreement (or does not exist): 404."""
 
 
-def agreement_list_for_catalog(*, partner: Partner) -> list[Agreement]:
-    """The partner's agreements, the main one first."""
-    return list(Agreement.objects.for_partner(partner).select_related("counterparty"))
+def agreement_list_for_catalog(*, partner: Partner, today: date | None = None) -> list[Agreement]:
+    """The partner's agreements in force (not past their `valid_until`), the main one first."""
+    today = today or timezone.localdate()
+    return list(
+        Agreement.objects.for_partner(partner)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .select_related("counterparty")
+    )
 
 
 def agreement_pick(agreements: list[Agreement], *wanted: int | None) -> Agreement | None:
@@ -77,7 +89,19 @@ def agreement_choose(*, partner: Partner, agreement_id: int | None) -> Agreement
 
 
 def price_list_of(agreement: Agreement) -> PriceList | None:
-    return PriceList.objects.filter(code=agreement.price_list).first()
+    """The agreement's price list. Found ones are cached under the listings' generation (a
+    price list gets its listings, and so a new generation, when its prices are loaded):
+    every catalog page needs it."""
+    code = agreement.price_list
+    key = f"catalog:price-list:{md5(code.encode(), usedforsecurity=False).hexdigest()}"
+    key = f"{key}:{_listings_generation()}"
+    cached = cache.get(key)
+    if isinstance(cached, PriceList) and cached.code == code:
+        return cached
+    price_list = PriceList.objects.filter(code=code).first()
+    if price_list is not None:
+        cache.set(key, price_list, FACETS_TIMEOUT)
+    return price_list
 
 
 @dataclass
@@ -91,16 +115,44 @@ class CatalogQuery:
     after: str = ""  # the cursor of the last row of the previous page
 
 
+class CatalogRow(NamedTuple):
+    """What a catalog row shows of a listing: plain values, not model instances (building 150
+    of those per page, listing, product and brand, was a good part of its time)."""
+
+    product_id: int
+    name: str
+    name_folded: str
+    min_price: Decimal
+    max_price: Decimal
+    stock: Decimal
+    variant_count: int
+    brand_name: str | None
+    image: str  # the product's main image (a storage name), "" for none
+
+
+ROW_FIELDS = (
+    "product_id",
+    "name",
+    "name_folded",
+    "min_price",
+    "max_price",
+    "stock",
+    "variant_count",
+    "brand__name",
+    "image",
+)
+
+
 @dataclass
 class CatalogPage:
-    listings: list[Listing]
+    listings: list[CatalogRow]
     next_cursor: str | None
     currency: str
 
 
-def _cursor(listing: Listing, sort: str) -> str:
-    key = listing.name_folded if sort == "name" else str(listing.min_price)
-    raw = json.dumps([key, listing.product_id]).encode()
+def _cursor(row: CatalogRow, sort: str) -> str:
+    key = row.name_folded if sort == "name" else str(row.min_price)
+    raw = json.dumps([key, row.product_id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -123,19 +175,33 @@ def _decode_cursor(cursor: str, sort: str) -> tuple[str | Decimal, int] | None:
     return amount, product_id
 
 
-def _matching_products(partner: Partner, search: str) -> Q:
-    """Listings of products whose SKU, EAN or the partner's own article code is `search`:
-    two subqueries on indexes (a wrapping query on products would read them all)."""
+def _matching_product_ids(partner: Partner, search: str) -> list[int]:
+    """Products with a variant whose SKU or EAN is `search`, or the partner's own article
+    code for one: one query on indexes, whatever the case typed."""
     term = search.strip()
-    # SKUs are matched as typed or in capitals (as the ERP writes them): equality on the
-    # unique index, where a case-insensitive match would read every variant.
-    by_variant = Variant.objects.filter(Q(sku__in={term, term.upper()}) | Q(ean=term)).values(
-        "product_id"
+    by_variant = (
+        Variant.objects.annotate(sku_upper=Upper("sku"))
+        # Upper(sku) has an index; `sku__in` also finds non-ASCII SKUs as typed or in
+        # capitals on SQLite, whose UPPER folds only ASCII.
+        .filter(Q(sku_upper=term.upper()) | Q(sku__in={term, term.upper()}) | Q(ean=term))
+        .order_by()
+        .values_list("product_id", flat=True)
     )
-    by_article = PartnerArticle.objects.filter(partner=partner, code__iexact=term).values(
-        "variant__product_id"
+    by_article = (
+        PartnerArticle.objects.filter(partner=partner, code__iexact=term)
+        .order_by()
+        .values_list("variant__product_id", flat=True)
     )
-    return Q(product_id__in=by_variant) | Q(product_id__in=by_article)
+    return list(by_variant.union(by_article).order_by())
+
+
+def _name_contains(folded: str) -> Q:
+    """Listings whose folded name contains `folded`. PostgreSQL: LIKE, which its trigram
+    index answers. SQLite: instr(), in C — its LIKE is our Unicode-aware Python function
+    (kabinet.sqlite), and the names are folded already, so no case to ignore."""
+    if connection.vendor == "postgresql":
+        return Q(name_folded__contains=folded)
+    return Q(GreaterThan(StrIndex("name_folded", Value(folded)), 0))
 
 
 def catalog_page(
@@ -145,7 +211,11 @@ def catalog_page(
     500 costs what page 1 costs (QUALITY.md P1)."""
     listings = Listing.objects.filter(price_list=price_list)
     if query.section_id:
-        section = Section.objects.filter(pk=query.section_id).first()
+        # The sections this price list sells in are cached with its facets: no query. Any
+        # other id (unknown, or of a section it sells nothing in) filters nothing, as the
+        # section tree does not offer it.
+        sections = catalog_facets(price_list=price_list).sections
+        section = next((s for s in sections if s.pk == query.section_id), None)
         if section is not None:
             listings = listings.filter(section_path__startswith=section.path)
     if query.brand_ids:
@@ -154,12 +224,16 @@ def catalog_page(
         listings = listings.filter(stock__gt=0)
     for name, value in query.attributes.items():
         if name in FILTER_ATTRIBUTES:  # never a lookup spelled by the request
-            listings = listings.filter(**{f"product__attributes__{name}": value})
+            listings = listings.filter(**{f"attributes__{name}": value})
     if query.search:
-        folded = query.search.strip().casefold()
-        listings = listings.filter(
-            Q(name_folded__contains=folded) | _matching_products(partner, query.search)
-        )
+        # The name on its own (PostgreSQL answers it from a trigram index), the codes looked
+        # up first: OR-ed with a subquery, the name match could only be a filter on every
+        # listing of the price list.
+        matched = _name_contains(query.search.strip().casefold())
+        product_ids = _matching_product_ids(partner, query.search)
+        if product_ids:
+            matched |= Q(product_id__in=product_ids)
+        listings = listings.filter(matched)
     sort = query.sort if query.sort in SORTS else "name"
     cursor = _decode_cursor(query.after, sort) if query.after else None
     if sort == "name":
@@ -183,7 +257,7 @@ def catalog_page(
                 Q(min_price__lt=amount) | Q(min_price=amount, product_id__lt=last)
             )
         listings = listings.order_by("-min_price", "-product_id")
-    rows = list(listings.select_related("product", "brand")[: limit + 1])
+    rows = [CatalogRow._make(values) for values in listings.values_list(*ROW_FIELDS)[: limit + 1]]
     next_cursor = _cursor(rows[limit - 1], sort) if len(rows) > limit else None
     return CatalogPage(listings=rows[:limit], next_cursor=next_cursor, currency=price_list.currency)
 
@@ -209,9 +283,12 @@ class SectionNav:
     trail: list[Section]  # from the top section down to the current one
 
 
-def section_nav(*, current_id: int | None) -> SectionNav:
-    """The section tree for navigation, opened down to the current section (one query)."""
-    sections = list(Section.objects.order_by("position", "path"))
+def section_nav(*, current_id: int | None, sections: list[Section] | None = None) -> SectionNav:
+    """The section tree for navigation, opened down to the current section: of `sections`
+    (ordered by path; a price list's, from its facets) or else of all (one query)."""
+    if sections is None:
+        sections = list(Section.objects.order_by("path"))
+    sections = sorted(sections, key=lambda s: (s.depth, s.position, s.path))
     current = next((s for s in sections if s.pk == current_id), None)
     trail_paths = _trail_paths(current.path) if current else []
     nodes = {
@@ -229,6 +306,8 @@ def section_nav(*, current_id: int | None) -> SectionNav:
 class CatalogFacets:
     brands: list[Brand]
     attributes: dict[str, list[str]]  # FILTER_ATTRIBUTES key → the values on sale
+    # The sections the price list sells something in (in them or below), ordered by path.
+    sections: list[Section] = field(default_factory=list)
 
 
 # Facets are cached per price list under the listings' generation, which listing_refresh
@@ -265,18 +344,24 @@ def catalog_facets(*, price_list: PriceList) -> CatalogFacets:
 def _catalog_facets_read(price_list: PriceList) -> CatalogFacets:
     listed = Listing.objects.filter(price_list=price_list)
     brands = list(Brand.objects.filter(pk__in=listed.values("brand_id")).order_by("name"))
-    names = {
-        f"attr_{key}": KeyTextTransform(key, "product__attributes") for key in FILTER_ATTRIBUTES
-    }
-    combinations = listed.order_by().annotate(**names).values_list(*names).distinct()
+    names = {f"attr_{key}": KeyTextTransform(key, "attributes") for key in FILTER_ATTRIBUTES}
+    combinations = (
+        listed.order_by().annotate(**names).values_list("section_path", *names).distinct()
+    )
     values: dict[str, set[str]] = {key: set() for key in FILTER_ATTRIBUTES}
-    for combination in combinations:
+    listed_paths: set[str] = set()
+    for section_path, *combination in combinations:
+        listed_paths.add(section_path)
         for key, value in zip(FILTER_ATTRIBUTES, combination, strict=True):
             if value not in (None, ""):
                 values[key].add(str(value))
+    # A section is offered when something is listed in it or below it: its path and those of
+    # its ancestors ("0001.0004." → "0001.", "0001.0004.").
+    offered = {path for listed_path in listed_paths for path in _trail_paths(listed_path)}
     return CatalogFacets(
         brands=brands,
         attributes={key: sorted(found, key=str.casefold) for key, found in values.items()},
+        sections=list(Section.objects.filter(path__in=offered).order_by("path")) if offered else [],
     )
 
 

@@ -88,6 +88,8 @@ def listing_refresh(
                 max_price=row["max_price"],
                 stock=row["stock"],
                 variant_count=row["variant_count"],
+                attributes=product.attributes if isinstance(product.attributes, dict) else {},
+                image=product.image.name or "",
             )
         )
     Listing.objects.bulk_create(fresh, batch_size=2000)

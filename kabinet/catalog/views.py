@@ -13,11 +13,11 @@ from django.utils.cache import patch_vary_headers
 
 from kabinet.catalog.forms import SORT_CHOICES, VIEW_CHOICES, CatalogFilterForm
 from kabinet.catalog.models import PriceList
+from kabinet.catalog.rows import CatalogRows, query_string
 from kabinet.catalog.selectors import (
     ATTRIBUTE_LABELS,
     FILTER_ATTRIBUTES,
     MAX_ID,
-    CatalogPage,
     NotAvailable,
     agreement_list_for_catalog,
     agreement_pick,
@@ -27,7 +27,6 @@ from kabinet.catalog.selectors import (
     product_card,
     section_nav,
 )
-from kabinet.catalog.templatetags.catalog import money, stock_text
 from kabinet.partners.access import PartnerRequest, require_right
 from kabinet.partners.models import Agreement, Partner
 from kabinet.partners.rights import Right
@@ -80,20 +79,15 @@ def _htmx_target(request: PartnerRequest) -> str | None:
     return request.htmx.target
 
 
-def _rows_prepared(page: CatalogPage) -> CatalogPage:
-    """What each row shows, formatted here once rather than by a tag and an include per row
-    (the 50 rows are most of the page's time, QUALITY.md P1): its address, price and stock."""
-    marker = 999_999_999  # reversed once, then the product id put in its place
-    pattern = reverse("catalog:product", kwargs={"product_id": marker})
-    for listing in page.listings:
-        level, text = stock_text(listing.stock)
-        vars(listing).update(
-            url=pattern.replace(str(marker), str(listing.product_id)),
-            price_text=money(listing.min_price, page.currency),
-            stock_level=level,
-            stock_text=text,
-        )
-    return page
+def _params(request: PartnerRequest) -> dict[str, list[str]]:
+    """The page's query parameters without the empty ones (a submitted filter form sends
+    every field): what the page's links keep and the address htmx pushes."""
+    params = {}
+    for key, values in request.GET.lists():
+        kept = [value for value in values if value]
+        if kept:
+            params[key] = kept
+    return params
 
 
 @require_right(Right.ORDERS)
@@ -103,16 +97,22 @@ def catalog_list(request: PartnerRequest) -> HttpResponse:
     agreements, agreement = current_agreement(request, partner, form.value("agreement"))
     price_list: PriceList | None = price_list_of(agreement) if agreement else None
     query = form.catalog_query()
+    view_mode = _view_mode(request, form.value("view"))
+    list_url = reverse("catalog:list")  # once, not per link
+    params = _params(request)
+    rows = CatalogRows(list_url=list_url, params=params)
+    page = catalog_page(partner=partner, price_list=price_list, query=query) if price_list else None
     context: dict[str, Any] = {
         "agreements": agreements,
         "agreement": agreement,
         "price_list": price_list,
         "query": query,
-        "view_mode": _view_mode(request, form.value("view")),
-        "page": _rows_prepared(catalog_page(partner=partner, price_list=price_list, query=query))
-        if price_list
-        else None,
-        "list_url": reverse("catalog:list"),  # once, not per link
+        "params": params,
+        "view_mode": view_mode,
+        "page": page,
+        # The rows in Python (catalog.rows), not a partial with a tag per value: P1.
+        "rows_html": rows.rows(page, view_mode) if page else "",
+        "list_url": list_url,
         "sort_choices": SORT_CHOICES,
         "view_choices": VIEW_CHOICES,
     }
@@ -124,13 +124,18 @@ def catalog_list(request: PartnerRequest) -> HttpResponse:
     else:
         template = "catalog/catalog.html"
         facets = catalog_facets(price_list=price_list) if price_list else None
-        context["nav"] = section_nav(current_id=query.section_id)
+        nav = section_nav(current_id=query.section_id, sections=facets.sections if facets else [])
+        context["nav"] = nav
+        context["section_tree"] = rows.tree(nav.roots)
         context["facets"] = facets
         context["attribute_filters"] = [
             (key, label, facets.attributes[key] if facets else [], query.attributes.get(key, ""))
             for key, label in FILTER_ATTRIBUTES.items()
         ]
     response = render(request, template, context)
+    if target is not None and target != "catalog-more":
+        # The address the browser shows: without the empty fields of the submitted form.
+        response["HX-Push-Url"] = list_url + (query_string(params) if params else "")
     patch_vary_headers(response, ["HX-Request", "HX-Target"])
     return response
 

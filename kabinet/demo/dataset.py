@@ -238,6 +238,8 @@ TABLES: dict[str, tuple[type[models.Model], tuple[str, ...]]] = {
             "max_price",
             "stock",
             "variant_count",
+            "attributes",
+            "image",
         ),
     ),
     "order_lines": (
@@ -312,8 +314,9 @@ def dataset_rows(*, size: str, seed: int) -> Rows:
     products: list[tuple[Any, ...]] = []
     variants: list[tuple[Any, ...]] = []
     stock: list[tuple[Any, ...]] = []
-    # Per product: (section path, brand id, name, [(variant id, retail kopecks, stock)]).
-    catalog: list[tuple[str, int, str, list[tuple[int, int, int]]]] = []
+    # Per product: (section path, brand id, name, [(variant id, retail kopecks, stock)],
+    # attributes).
+    catalog: list[tuple[str, int, str, list[tuple[int, int, int]], dict[str, str]]] = []
     for product_id in range(1, spec.products + 1):
         leaf_id, leaf_path, kind = leaves[rng.randrange(len(leaves))]
         brand_id = rng.randrange(len(brands)) + 1
@@ -337,7 +340,7 @@ def dataset_rows(*, size: str, seed: int) -> Rows:
                 quantity = 0 if rng.random() < 0.2 else rng.randrange(1, 500)
                 stock.append((variant_id, variant_id, quantity))
                 own.append((variant_id, retail + position * 1000, quantity))
-        catalog.append((leaf_path, brand_id, name, own))
+        catalog.append((leaf_path, brand_id, name, own, attributes))
 
     price_lists: list[tuple[Any, ...]] = [(1, WHOLESALE, "Оптовая", "RUB")]
     partners: list[tuple[Any, ...]] = []
@@ -416,7 +419,7 @@ def dataset_rows(*, size: str, seed: int) -> Rows:
 
         def sell(price_list_id: int, percent: int, product_index: int) -> Iterator[tuple[Any, ...]]:
             nonlocal price_id
-            path, brand_id, name, own = catalog[product_index]
+            path, brand_id, name, own, attributes = catalog[product_index]
             amounts = [retail * percent // 100 for _, retail, _ in own]
             for (variant_id, _, _), amount in zip(own, amounts, strict=True):
                 price_id += 1
@@ -434,6 +437,8 @@ def dataset_rows(*, size: str, seed: int) -> Rows:
                     _money(max(amounts)),
                     sum(quantity for _, _, quantity in own),
                     len(own),
+                    attributes,
+                    "",
                 )
             )
 
@@ -565,7 +570,7 @@ def _orders(
     spec: Size,
     *,
     seed: int,
-    catalog: list[tuple[str, int, str, list[tuple[int, int, int]]]],
+    catalog: list[tuple[str, int, str, list[tuple[int, int, int]], dict[str, str]]],
     variants: list[tuple[Any, ...]],
     contracts: list[tuple[int, int, list[int]]],
     partners: list[tuple[Any, ...]],
@@ -625,7 +630,7 @@ def _orders(
             for position, slot in enumerate(slots, start=1):
                 product_slot, variant_no = divmod(slot, per_product)
                 product_index = chosen[product_slot]
-                _path, _brand, name, own = catalog[product_index]
+                _path, _brand, name, own, _attributes = catalog[product_index]
                 variant_id, retail, _stock = own[variant_no]
                 variant = variants[variant_id - 1]
                 price = retail * percent // 100

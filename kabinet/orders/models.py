@@ -281,3 +281,102 @@ class OrderStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.from_status} → {self.to_status}"
+
+
+class QuickOrderImportQuerySet(PartnerOwnedQuerySet["QuickOrderImport"]):
+    def of_user(self, *, partner: Partner, user_id: int) -> "QuickOrderImportQuerySet":
+        """One user's imports in one partner: another user of the same partner finds none."""
+        return self.filter(partner=partner, user_id=user_id)
+
+
+class QuickOrderImport(models.Model):
+    """An order file uploaded for the quick order (ORD5), from upload to the cart.
+
+    The file itself is not kept: its cells are read once, safely (`quick_order.files`),
+    into `rows`, so nothing uploaded is ever stored on disk or served, and a worker on any
+    machine can process it from the database. The cart is untouched until the user confirms
+    (`applied`). Status moves only through the services in `quick_order.services`:
+    uploaded → processing → ready (or failed) → applied; a ready import may be mapped again.
+    """
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("uploaded")
+        PROCESSING = "processing", _("processing")
+        READY = "ready", _("ready")
+        APPLIED = "applied", _("added to the cart")
+        FAILED = "failed", _("failed")
+
+    partner = models.ForeignKey(
+        Partner,
+        verbose_name=_("partner"),
+        related_name="quick_order_imports",
+        on_delete=models.CASCADE,
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        related_name="quick_order_imports",
+        on_delete=models.CASCADE,
+    )
+    agreement = models.ForeignKey(
+        Agreement, verbose_name=_("agreement"), related_name="+", on_delete=models.CASCADE
+    )
+    file_name = models.CharField(_("file name"), max_length=120)
+    file_format = models.CharField(_("format"), max_length=4)
+    # [row number in the file, cell, cell, …] of every non-blank row; emptied once applied.
+    rows = models.JSONField(_("rows"), default=list, blank=True)
+    head = models.JSONField(default=list, blank=True)  # the first rows: mapping and preview
+    row_count = models.PositiveIntegerField(_("rows in the file"), default=0)
+    column_count = models.PositiveSmallIntegerField(_("columns"), default=0)
+    column_offset = models.PositiveSmallIntegerField(default=0)  # the sheet's first column
+    mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.UPLOADED
+    )
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    rows_read = models.PositiveIntegerField(_("rows read"), default=0)
+    rows_recognised = models.PositiveIntegerField(_("rows recognised"), default=0)
+    rows_rejected = models.PositiveIntegerField(_("rows rejected"), default=0)
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
+    # The report: lines to add ([variant, quantity, price, expected, first row, rows,
+    # warning]) and rejected rows ([row, code, quantity, reason]).
+    lines = models.JSONField(_("lines"), default=list, blank=True)
+    rejected = models.JSONField(_("rejected rows"), default=list, blank=True)
+    error = models.CharField(_("error"), max_length=255, blank=True)
+    mode = models.CharField(_("added as"), max_length=8, blank=True)  # merge | replace
+    created_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    objects = QuickOrderImportQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("quick order import")
+        verbose_name_plural = _("quick order imports")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["partner", "user", "created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    status__in=["uploaded", "processing", "ready", "applied", "failed"]
+                ),
+                name="orders_quickorderimport_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(progress_done__lte=models.F("progress_total")),
+                name="orders_quickorderimport_progress_bounded",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(mode__in=["", "merge", "replace"]),
+                name="orders_quickorderimport_mode_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        if not self.progress_total:
+            return 0
+        return min(100, self.progress_done * 100 // self.progress_total)

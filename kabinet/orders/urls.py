@@ -1,6 +1,7 @@
 from django.urls import path
 
 from kabinet.orders import views, views_orders, views_staff
+from kabinet.orders.quick_order import views as quick_order
 
 app_name = "orders"
 
@@ -22,5 +23,33 @@ urlpatterns = [
     path("staff/orders/<int:order_id>/", views_staff.staff_order_detail_view, name="staff_detail"),
     path(
         "staff/orders/<int:order_id>/status/", views_staff.staff_order_status, name="staff_status"
+    ),
+    # Quick order from a file (ORD5)
+    path("cart/quick-order/", quick_order.upload, name="quick_order"),
+    path(
+        "cart/quick-order/template.xlsx",
+        quick_order.template_xlsx,
+        name="quick_order_template_xlsx",
+    ),
+    path(
+        "cart/quick-order/template.csv", quick_order.template_csv, name="quick_order_template_csv"
+    ),
+    path("cart/quick-order/<int:import_id>/", quick_order.mapping, name="quick_order_map"),
+    path(
+        "cart/quick-order/<int:import_id>/preview/",
+        quick_order.preview,
+        name="quick_order_preview",
+    ),
+    path("cart/quick-order/<int:import_id>/report/", quick_order.result, name="quick_order_result"),
+    path(
+        "cart/quick-order/<int:import_id>/progress/",
+        quick_order.progress,
+        name="quick_order_progress",
+    ),
+    path("cart/quick-order/<int:import_id>/apply/", quick_order.apply, name="quick_order_apply"),
+    path(
+        "cart/quick-order/<int:import_id>/report.xlsx",
+        quick_order.report_download,
+        name="quick_order_report",
     ),
 ]

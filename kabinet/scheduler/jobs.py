@@ -32,6 +32,9 @@ class DailyJob:
 JOBS: tuple[DailyJob, ...] = (
     DailyJob("access_expiry", "kabinet.partners.tasks.access_expiry_daily", time(6, 0)),
     DailyJob("task_results_prune", "kabinet.scheduler.tasks.task_results_prune", time(3, 30)),
+    DailyJob(
+        "quick_order_prune", "kabinet.orders.quick_order.tasks.quick_order_prune_daily", time(3, 45)
+    ),
 )
 
 

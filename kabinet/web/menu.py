@@ -4,8 +4,10 @@ Later features add their sections here; an item names the URL and what it requir
 """
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from django.urls import reverse
+from django.conf import settings
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -105,13 +107,24 @@ MENU: tuple[MenuSection, ...] = (
 )
 
 
+@lru_cache(maxsize=256)
+def _reversed(url_name: str, urlconf: str, prefix: str) -> str:
+    return reverse(url_name, urlconf=urlconf)
+
+
+def url_of(url_name: str) -> str:
+    """`reverse(url_name)` of a URL without arguments, looked up once per URLconf and script
+    prefix: every page's menu and header need a dozen of them (a reverse costs ~50 µs)."""
+    return _reversed(url_name, get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
+
+
 def menu_for(request: PartnerRequest) -> list[VisibleSection]:
     sections = []
     for section in MENU:
         visible = VisibleSection(section.label)
         for item in section.items:
             if item.visible_to(request):
-                visible.items.append(VisibleItem(item.label, reverse(item.url_name), False))
+                visible.items.append(VisibleItem(item.label, url_of(item.url_name), False))
         if visible.items:
             sections.append(visible)
     # The current page is the item whose address is the longest prefix of the path:

@@ -105,7 +105,9 @@ def test_partner_user_walkthrough(
     expect(sections.locator(".sidebar-section-title")).to_have_text(
         [ru("Orders"), ru("Company"), ru("Access")]
     )
-    expect(sections.first.locator(".sidebar-link")).to_have_text([ru("Catalog"), ru("Cart")])
+    expect(sections.first.locator(".sidebar-link")).to_have_text(
+        [ru("Catalog"), ru("Cart"), ru("My orders")]
+    )
     expect(sections.nth(2).locator(".sidebar-link")).to_have_text([ru("My account")])
     company_section = sections.nth(1)
     expect(company_section.locator(".sidebar-link")).to_have_text(

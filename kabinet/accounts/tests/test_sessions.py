@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from kabinet.accounts.access import SIGNED_IN_AT
+from kabinet.accounts.access import SEEN_AT, SIGNED_IN_AT
 from kabinet.accounts.models import AuditEvent, AuditKind, User
 from kabinet.accounts.services import user_block
 from kabinet.accounts.tests.factories import PASSWORD
@@ -153,14 +153,27 @@ def test_open_session_ends_on_the_first_request_after_the_date_passed(
     assert _is_signed_out(client.get(PAGE))
 
 
-def test_every_request_pushes_the_idle_timeout_forward(partner_user: User) -> None:
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+def test_requests_push_the_idle_timeout_forward(partner_user: User) -> None:
+    """At most once a SESSION_REFRESH_INTERVAL: the first request after it saves the session
+    with a new expiry and cookie; the requests within it write nothing."""
+    assert settings.SESSION_SAVE_EVERY_REQUEST is False
     assert settings.SESSION_COOKIE_AGE <= 30 * 60
+    assert 0 < settings.SESSION_REFRESH_INTERVAL <= 60
     client = _sign_in(partner_user)
+    client.get(PAGE)
     key = client.cookies[COOKIE].value
     soon = timezone.now() + timedelta(minutes=2)
     Session.objects.filter(session_key=key).update(expire_date=soon)
 
+    response = client.get(PAGE)  # within the interval: nothing written
+    assert response.status_code == 200
+    assert COOKIE not in response.cookies
+    assert Session.objects.get(session_key=key).expire_date == soon
+
+    session = client.session
+    session[SEEN_AT] -= settings.SESSION_REFRESH_INTERVAL  # the interval has passed
+    session.save()
+    Session.objects.filter(session_key=key).update(expire_date=soon)
     response = client.get(PAGE)
     assert response.status_code == 200
     assert int(response.cookies[COOKIE]["max-age"]) == settings.SESSION_COOKIE_AGE

@@ -6,7 +6,6 @@ from typing import Any
 from django import template
 from django.conf import settings
 from django.utils import formats
-from django.utils.translation import gettext
 
 register = template.Library()
 
@@ -26,17 +25,6 @@ def stock_level(quantity: Decimal) -> str:
     if quantity <= 0:
         return "none"
     return "many" if quantity >= settings.CATALOG_STOCK_MANY else "few"
-
-
-def stock_text(quantity: Decimal | None) -> tuple[str, str]:
-    """The level (many / few / none) and the words `{% stock %}` shows, for pages that
-    format many rows in Python (the catalog's tiles)."""
-    facts = stock(quantity)
-    if facts["level"] == "none":
-        return "none", gettext("out of stock")
-    if facts["show_quantity"]:
-        return facts["level"], facts["quantity"]
-    return facts["level"], gettext("plenty") if facts["level"] == "many" else gettext("few left")
 
 
 @register.inclusion_tag("catalog/_stock.html")

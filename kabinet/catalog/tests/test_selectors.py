@@ -225,6 +225,16 @@ def test_search_by_name_sku_ean_and_own_article_code(
     assert found("нет такого") == set()
 
 
+def test_sku_search_ignores_case(partner_a: Partner, price_list_a: PriceList) -> None:
+    gown = listed_product(price_lists=[price_list_a], name="Халат")
+    gown.variants.update(sku="gw-Mix-42")
+    for term in ("gw-Mix-42", "GW-MIX-42", "gw-mix-42", "Gw-mIx-42"):
+        page = catalog_page(
+            partner=partner_a, price_list=price_list_a, query=CatalogQuery(search=term)
+        )
+        assert [row.product_id for row in page.listings] == [gown.pk], term
+
+
 def test_search_is_not_a_pattern(partner_a: Partner, price_list_a: PriceList) -> None:
     listed_product(price_lists=[price_list_a], name="Халат")
     for term in ("%", "_", "%%", "\\"):

@@ -336,3 +336,55 @@ def test_sizes_without_colours(user_client_a: Client, price_list_a: PriceList) -
     assert 'data-testid="size-matrix"' in page
     assert 'data-testid="colour-choice"' not in page
     assert page.count('class="catalog-cell"') == 2
+
+
+def test_expired_agreements_are_not_offered(
+    user_client_a: Client, partner_a: Partner, gown: Product
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    retail = PriceListFactory.create(code="Розница")
+    expired = AgreementFactory.create(
+        counterparty=partner_a.counterparties.get(),
+        price_list=retail.code,
+        number="R-old",
+        valid_until=timezone.localdate() - timedelta(days=1),
+    )
+    listed_product(price_lists=[retail], name="Скальпель")
+    page = user_client_a.get(LIST, {"agreement": expired.pk}).content.decode()
+    assert "R-old" not in page
+    assert _names(page) == ["Халат медицинский"]  # the main agreement's prices
+    expired.valid_until = timezone.localdate()  # valid through today
+    expired.save()
+    page = user_client_a.get(LIST, {"agreement": expired.pk}).content.decode()
+    assert _names(page) == ["Скальпель"]
+
+
+def test_section_tree_offers_only_sections_with_products(
+    user_client_a: Client, price_list_a: PriceList
+) -> None:
+    clothes = SectionFactory.create(name="Одежда")
+    gowns = SectionFactory.create(name="Халаты", parent=clothes)
+    SectionFactory.create(name="Пустой", parent=clothes)
+    SectionFactory.create(name="Расходники")  # sold only under another price list
+    listed_product(price_lists=[PriceListFactory.create()], name="Маска")
+    listed_product(price_lists=[price_list_a], section=gowns, name="Халат")
+    tree = user_client_a.get(LIST, {"section": clothes.pk}).content.decode()
+    tree = tree[tree.index('data-testid="catalog-sections"') : tree.index("catalog-in-stock")]
+    assert ">Одежда</a>" in tree
+    assert ">Халаты</a>" in tree  # the parent is open: its children show
+    assert "Пустой" not in tree
+    assert "Расходники" not in tree
+
+
+def test_pushed_addresses_leave_out_empty_fields(user_client_a: Client, gown: Product) -> None:
+    params = {"q": "", "sort": "price", "in_stock": "", "attr_material": "", "view": "list"}
+    response = user_client_a.get(LIST, params, headers=HTMX_RESULTS)
+    assert response["HX-Push-Url"] == f"{LIST}?sort=price&view=list"
+    page = response.content.decode()
+    assert "q=&amp;" not in page
+    assert "attr_material=" not in page
+    more = user_client_a.get(LIST, {"q": ""}, headers=HTMX_MORE)
+    assert "HX-Push-Url" not in more  # "Show more" keeps the address

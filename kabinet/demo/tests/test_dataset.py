@@ -2,6 +2,7 @@
 shapes, listings equal to what catalog.services.listing_refresh derives, and orders whose
 totals, line counts, prices and status histories agree with each other."""
 
+import json
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import replace
@@ -75,20 +76,21 @@ def test_shapes() -> None:
 
 
 def _listings() -> set[tuple[object, ...]]:
-    return set(
-        Listing.objects.values_list(
-            "price_list_id",
-            "product_id",
-            "section_path",
-            "brand_id",
-            "name",
-            "name_folded",
-            "min_price",
-            "max_price",
-            "stock",
-            "variant_count",
-        )
+    rows = Listing.objects.values_list(
+        "price_list_id",
+        "product_id",
+        "section_path",
+        "brand_id",
+        "name",
+        "name_folded",
+        "min_price",
+        "max_price",
+        "stock",
+        "variant_count",
+        "attributes",
+        "image",
     )
+    return {(*row[:10], json.dumps(row[10], sort_keys=True), row[11]) for row in rows}
 
 
 @pytest.mark.django_db

@@ -8,7 +8,7 @@ from kabinet.accounts.models import User
 from kabinet.catalog.models import Price, PriceList, Variant
 from kabinet.catalog.tests.factories import PriceFactory, StockFactory, VariantFactory
 from kabinet.orders.checkout import OrderDetails, order_place
-from kabinet.orders.models import Cart, CartLine, Order
+from kabinet.orders.models import Cart, CartLine, Order, QuickOrderImport
 from kabinet.orders.services import cart_lines_add
 from kabinet.partners.models import Partner
 
@@ -93,3 +93,30 @@ def placed_order(
         submit=submit,
     )
     return order
+
+
+def quick_order_import_of(
+    partner: Partner, user: User, lines: int = 2, rejected: int = 1
+) -> QuickOrderImport:
+    """An import of `user` in `partner` with its report ready: `lines` codes on sale under
+    the partner's main agreement and `rejected` unknown ones. Through the services."""
+    from kabinet.catalog.tests.factories import price_list_of_agreement
+    from kabinet.orders.quick_order.files import Table
+    from kabinet.orders.quick_order.matching import Mapping
+    from kabinet.orders.quick_order.services import quick_order_map, quick_order_upload
+
+    agreement = partner.agreements.get(is_main=True)
+    variants = priced_variants(price_list_of_agreement(agreement), lines) if lines else []
+    rows: list[list[object]] = [[1, "Код", "Количество"]]
+    rows += [[n + 2, variant.sku, "2"] for n, variant in enumerate(variants)]
+    rows += [[len(rows) + 1 + n, f"UNKNOWN-{n}", "1"] for n in range(rejected)]
+    item = quick_order_upload(
+        partner=partner,
+        user=user,
+        agreement=agreement,
+        file_name="order.xlsx",
+        table=Table(format="xlsx", rows=rows),
+    )
+    return quick_order_map(
+        partner=partner, user=user, import_id=item.pk, mapping=Mapping(code=0, quantity=1)
+    )

@@ -281,7 +281,6 @@ def bench_p2(setup: Setup, db: str) -> Result:
     worst, worst_short, fixed = 0, 0, True
     for name, url, short_url, headers in pages:
         setup.client.get(url, headers=headers)  # per-process caches (content types) warmed
-        setup.client.get(short_url, headers=headers)  # and the facet cache (P1 did, before)
         total, without_session = _count(setup.client, url, headers)
         # Warmed the same way: the first request on the other agreement also remembers it
         # in the session (a write the repeated views of a page do not make).

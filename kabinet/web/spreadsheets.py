@@ -20,7 +20,9 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def formula_safe(text: str) -> str:
+def formula_safe(value: object) -> str:
+    """The value as text a spreadsheet shows as it is: an apostrophe before = + - @ tab CR."""
+    text = str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 

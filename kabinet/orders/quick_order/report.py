@@ -1,6 +1,6 @@
 """Files the quick order hands out: the order template (XLSX, CSV) and the import report.
 
-Formula-safe (QUALITY.md R13): every text cell goes through `safe_text`, so no text cell
+Formula-safe (QUALITY.md R13): every text cell goes through `formula_safe`, so no text cell
 starts with = + - @ tab or carriage return (a partner's file is echoed back in the report,
 and a code like `=HYPERLINK(…)` must stay text a spreadsheet never runs); numbers are
 written as numbers. XlsxWriter is also told never to turn strings into formulas or links.
@@ -18,16 +18,9 @@ from django.utils.translation import gettext as _
 
 from kabinet.orders.models import QuickOrderImport
 from kabinet.orders.quick_order.matching import REASONS, WARNINGS, line_labels
+from kabinet.web.spreadsheets import formula_safe
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _OPTIONS = {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
-
-
-def safe_text(value: object) -> str:
-    """Text a spreadsheet shows as it is: a leading apostrophe before = + - @ tab or CR."""
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
 def template_headers() -> list[str]:
@@ -45,12 +38,12 @@ def template_xlsx() -> bytes:
     sheet.set_column(0, 0, 24, text)
     sheet.set_column(1, 2, 16)
     for column, header in enumerate(template_headers()):
-        sheet.write_string(0, column, safe_text(header), bold)
+        sheet.write_string(0, column, formula_safe(header), bold)
     sheet.freeze_panes(1, 0)
     help_sheet = book.add_worksheet(_("How to fill in"))
     help_sheet.set_column(0, 0, 100)
     for row, line in enumerate(_template_help()):
-        help_sheet.write_string(row, 0, safe_text(line))
+        help_sheet.write_string(row, 0, formula_safe(line))
     book.close()
     return out.getvalue()
 
@@ -68,7 +61,7 @@ def _template_help() -> list[str]:
 def template_csv() -> bytes:
     """UTF-8 with a BOM and `;` between fields: what Excel opens as columns anywhere."""
     out = io.StringIO()
-    csv.writer(out, delimiter=";").writerow([safe_text(h) for h in template_headers()])
+    csv.writer(out, delimiter=";").writerow([formula_safe(h) for h in template_headers()])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -99,20 +92,20 @@ def report_xlsx(item: QuickOrderImport) -> bytes:
         (_("Lines for the cart"), len(item.lines)),
     ]
     for row, (label, value) in enumerate(facts):
-        summary.write_string(row, 0, safe_text(label), bold)
+        summary.write_string(row, 0, formula_safe(label), bold)
         if isinstance(value, int):
             summary.write_number(row, 1, value)
         else:
-            summary.write_string(row, 1, safe_text(value))
+            summary.write_string(row, 1, formula_safe(value))
 
     rejected = book.add_worksheet(_("Rejected"))
     headers = [_("Row"), _("Code"), _("Quantity"), _("Reason")]
     _header(rejected, headers, bold, widths=(8, 24, 12, 50))
     for row, (number, code, quantity, reason) in enumerate(item.rejected, start=1):
         rejected.write_number(row, 0, number)
-        rejected.write_string(row, 1, safe_text(code))
-        rejected.write_string(row, 2, safe_text(quantity))
-        rejected.write_string(row, 3, safe_text(REASONS.get(reason, reason)))
+        rejected.write_string(row, 1, formula_safe(code))
+        rejected.write_string(row, 2, formula_safe(quantity))
+        rejected.write_string(row, 3, formula_safe(REASONS.get(reason, reason)))
 
     lines = book.add_worksheet(_("Recognised"))
     headers = [
@@ -130,15 +123,15 @@ def report_xlsx(item: QuickOrderImport) -> bytes:
     for row, line in enumerate(item.lines, start=1):
         variant_id, quantity, price, expected, first_row, count, warning = line
         sku, name = labels.get(variant_id, ("", ""))
-        lines.write_string(row, 0, safe_text(sku))
-        lines.write_string(row, 1, safe_text(name))
+        lines.write_string(row, 0, formula_safe(sku))
+        lines.write_string(row, 1, formula_safe(name))
         lines.write_number(row, 2, float(Decimal(quantity)))
         lines.write_number(row, 3, float(Decimal(price)), money)
         expected_value = _number(expected)
         if expected_value is not None:
             lines.write_number(row, 4, float(expected_value), money)
         if warning:
-            lines.write_string(row, 5, safe_text(WARNINGS.get(warning, warning)))
+            lines.write_string(row, 5, formula_safe(WARNINGS.get(warning, warning)))
         lines.write_number(row, 6, first_row)
         lines.write_number(row, 7, count)
     book.close()
@@ -148,5 +141,5 @@ def report_xlsx(item: QuickOrderImport) -> bytes:
 def _header(sheet: Any, headers: list[str], bold: Any, *, widths: tuple[int, ...]) -> None:
     for column, (header, width) in enumerate(zip(headers, widths, strict=True)):
         sheet.set_column(column, column, width)
-        sheet.write_string(0, column, safe_text(header), bold)
+        sheet.write_string(0, column, formula_safe(header), bold)
     sheet.freeze_panes(1, 0)

@@ -53,6 +53,7 @@ from kabinet.orders.services import MAX_LINES
 from kabinet.partners.access import PartnerRequest, require_right
 from kabinet.partners.models import Partner
 from kabinet.partners.rights import Right
+from kabinet.web.spreadsheets import XLSX_TYPE
 
 Status = QuickOrderImport.Status
 # The request may carry a little more than the file: the multipart envelope, the token.
@@ -166,7 +167,7 @@ def upload(request: PartnerRequest) -> HttpResponse:
 def template_xlsx(request: PartnerRequest) -> HttpResponse:
     if refusal := _only(request, "GET"):
         return refusal
-    return _download(report.template_xlsx(), _("quick-order.xlsx"), report.XLSX_TYPE)
+    return _download(report.template_xlsx(), _("quick-order.xlsx"), XLSX_TYPE)
 
 
 @require_right(Right.ORDERS)
@@ -382,4 +383,4 @@ def report_download(request: PartnerRequest, import_id: int) -> HttpResponse:
         return HttpResponseRedirect(reverse("orders:quick_order_result", args=[item.pk]))
     stem = item.file_name.rsplit(".", 1)[0] or "order"
     name = _("%(file)s-report.xlsx") % {"file": stem}
-    return _download(report.report_xlsx(item), name, report.XLSX_TYPE)
+    return _download(report.report_xlsx(item), name, XLSX_TYPE)

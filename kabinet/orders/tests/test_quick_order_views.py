@@ -16,7 +16,6 @@ from kabinet.catalog.models import Price, PriceList, Variant
 from kabinet.catalog.tests.factories import PartnerArticleFactory
 from kabinet.orders.models import CartLine, QuickOrderImport
 from kabinet.orders.quick_order import files
-from kabinet.orders.quick_order.report import FORMULA_PREFIXES
 from kabinet.orders.quick_order.services import INLINE_ROWS
 from kabinet.orders.services import cart_lines_add
 from kabinet.orders.tests.factories import priced_variants
@@ -31,6 +30,7 @@ from kabinet.orders.tests.quick_order_files import (
 from kabinet.partners.models import Agreement, Partner
 from kabinet.partners.rights import Right
 from kabinet.partners.tests.factories import MembershipFactory
+from kabinet.web.spreadsheets import FORMULA_STARTS as FORMULA_PREFIXES
 from tests.support import signed_in
 
 UPLOAD = reverse("orders:quick_order")

@@ -15,7 +15,6 @@ from kabinet.partners.tests.factories import InvitationFactory
 from tests.support import signed_in
 from tests.urls_inventory import Route, all_routes
 
-
 # Machine-to-machine endpoints: authenticated per request, never by the session cookie.
 MACHINE_PREFIXES = ("/api/v1/",)
 

@@ -20,7 +20,7 @@ URL = "/exchange/1c/"
 
 
 @pytest.fixture(autouse=True)
-def _exchange_dir(settings: Settings, tmp_path: Path) -> Iterator[Path]:
+def exchange_dir(settings: Settings, tmp_path: Path) -> Iterator[Path]:
     settings.ONEC_EXCHANGE_DIR = tmp_path / "onec"
     yield tmp_path / "onec"
 

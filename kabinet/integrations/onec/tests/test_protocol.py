@@ -108,7 +108,7 @@ def test_init_says_zip_and_file_limit(one_c: OneCClient, settings: Settings) -> 
 
 
 def test_a_file_arrives_in_chunks_and_is_appended(
-    one_c: OneCClient, settings: Settings, _exchange_dir: Path
+    one_c: OneCClient, settings: Settings, exchange_dir: Path
 ) -> None:
     settings.ONEC_FILE_LIMIT = 1000
     data = (SAMPLES / "import.xml").read_bytes()
@@ -118,7 +118,7 @@ def test_a_file_arrives_in_chunks_and_is_appended(
     requests = one_c.upload("catalog", "import.xml", data)
 
     assert requests == len(data) // 1000 + 1
-    (stored,) = _exchange_dir.glob("*/*/import.xml")
+    (stored,) = exchange_dir.glob("*/*/import.xml")
     assert stored.read_bytes() == data
     # A new init starts the exchange again from an empty directory.
     one_c.init()
@@ -137,21 +137,21 @@ def test_a_chunk_over_file_limit_is_refused_with_413(one_c: OneCClient, settings
     "name",
     ["../import.xml", "/etc/passwd", "C:\\1c\\import.xml", "a/../../b.xml", ".state.json", ""],
 )
-def test_unsafe_file_names_are_refused(one_c: OneCClient, name: str, _exchange_dir: Path) -> None:
+def test_unsafe_file_names_are_refused(one_c: OneCClient, name: str, exchange_dir: Path) -> None:
     one_c.checkauth()
     one_c.init()
     with pytest.raises(ExchangeFailed, match="HTTP 400"):
         one_c.upload("catalog", name, b"<x/>")
-    assert not list(_exchange_dir.parent.glob("*.xml"))
+    assert not list(exchange_dir.parent.glob("*.xml"))
 
 
 def test_files_in_folders_are_kept_like_1c_sends_pictures(
-    one_c: OneCClient, _exchange_dir: Path
+    one_c: OneCClient, exchange_dir: Path
 ) -> None:
     one_c.checkauth()
     one_c.init()
     one_c.upload("catalog", "import_files/ab/ab12.jpg", b"\xff\xd8picture")
-    assert list(_exchange_dir.glob("*/*/import_files/ab/ab12.jpg"))
+    assert list(exchange_dir.glob("*/*/import_files/ab/ab12.jpg"))
 
 
 def _zip(entries: list[tuple[str | zipfile.ZipInfo, bytes]]) -> bytes:
@@ -186,7 +186,7 @@ def test_bad_archives_are_refused_and_leave_nothing(
     settings: Settings,
     archive: bytes,
     reason: str,
-    _exchange_dir: Path,
+    exchange_dir: Path,
 ) -> None:
     settings.ONEC_ZIP_MAX_ENTRIES = 20
     settings.ONEC_ZIP_MAX_BYTES = 10_000_000
@@ -196,12 +196,12 @@ def test_bad_archives_are_refused_and_leave_nothing(
 
     with pytest.raises(ExchangeFailed, match=reason):
         one_c.import_file("import.xml")
-    leftovers = [p for p in _exchange_dir.rglob("*") if p.is_file() and p.name != ".state.json"]
+    leftovers = [p for p in exchange_dir.rglob("*") if p.is_file() and p.name != ".state.json"]
     assert leftovers == []
 
 
 def test_an_archive_whose_header_lies_about_sizes_is_stopped_while_unpacking(
-    one_c: OneCClient, settings: Settings, _exchange_dir: Path
+    one_c: OneCClient, settings: Settings, exchange_dir: Path
 ) -> None:
     settings.ONEC_ZIP_MAX_BYTES = 1_000_000
     data = bytearray(_zip([("import.xml", b"\0" * 5_000_000)]))
@@ -214,7 +214,7 @@ def test_an_archive_whose_header_lies_about_sizes_is_stopped_while_unpacking(
 
     with pytest.raises(ExchangeFailed, match="failure"):
         one_c.import_file("import.xml")
-    assert not list(_exchange_dir.rglob("import.xml"))
+    assert not list(exchange_dir.rglob("import.xml"))
 
 
 def test_unknown_modes_and_types_fail(one_c: OneCClient) -> None:

@@ -104,18 +104,23 @@ def _catalog_step(
     properties: dict[str, commerceml.Property] = {}
     if header.classifier is not None:
         properties = header.classifier.properties
-        # Kept for the session: a changes-only offers file or a later import step needs them.
-        state["properties"] = {
-            pid: [p.name, p.values] for pid, p in header.classifier.properties.items()
-        }
-        state["price_types"] = {
-            t.erp_id: [t.name, t.currency] for t in header.classifier.price_types
-        }
+        # Remembered: a changes-only file of a later exchange names them by id only.
+        memory = files.memory()
+        memory.setdefault("price_types", {}).update(
+            {t.erp_id: [t.name, t.currency] for t in header.classifier.price_types}
+        )
+        files.save_memory(memory)
         if progress["done"] == 0 and not progress.get("classifier_done"):
             with transaction.atomic():
                 apply.apply_classifier(header.classifier, source=source, tally=tally)
             progress["classifier_done"] = True
-    articles: dict[str, list[str]] = state.setdefault("articles", {})
+    else:
+        properties = {
+            pid: commerceml.Property(pid, name, values)
+            for pid, (name, values) in files.memory().get("properties", {}).items()
+        }
+    finished = True
+    articles: dict[str, list[str]] = {}
     for batch in _batches(products, progress["done"]):
         with transaction.atomic():
             apply.apply_products(batch, properties, source=source, tally=tally)
@@ -124,10 +129,17 @@ def _catalog_step(
                 articles[product.erp_id] = [product.article, product.barcode]
         progress["done"] += len(batch)
         if time.monotonic() > deadline:
-            files.save_state(state)
-            return False
-    progress["finished"] = True
-    return True
+            finished = False
+            break
+    memory = files.memory()
+    if header.classifier is not None:
+        memory["properties"] = {
+            pid: [p.name, p.values] for pid, p in header.classifier.properties.items()
+        }
+    memory.setdefault("articles", {}).update(articles)
+    files.save_memory(memory)
+    progress["finished"] = finished
+    return finished
 
 
 def _offers_step(
@@ -140,9 +152,11 @@ def _offers_step(
     deadline: float,
 ) -> bool:
     _header, types, offers = commerceml.read_offers(path)
-    known: dict[str, list[str]] = state.setdefault("price_types", {})
+    memory = files.memory()
+    known: dict[str, list[str]] = memory.setdefault("price_types", {})
     for price_type in types:
         known[price_type.erp_id] = [price_type.name, price_type.currency]
+    files.save_memory(memory)
     price_types = {
         erp_id: commerceml.PriceType(erp_id, name, currency)
         for erp_id, (name, currency) in known.items()
@@ -151,14 +165,13 @@ def _offers_step(
         with transaction.atomic():
             apply.apply_price_types(types, source=source, tally=tally)
         progress["price_types_done"] = True
-    articles: dict[str, list[str]] = state.get("articles", {})
+    articles: dict[str, list[str]] = memory.get("articles", {})
     for batch in _batches(offers, progress["done"]):
         with transaction.atomic():
             ready = apply.apply_offer_variants(batch, articles, source=source, tally=tally)
             apply.apply_prices_and_stock(batch, price_types, ready, source=source, tally=tally)
         progress["done"] += len(batch)
         if time.monotonic() > deadline:
-            files.save_state(state)
             return False
     progress["finished"] = True
     return True

@@ -24,6 +24,7 @@ _NAME_PART = re.compile(r"^[\w][\w .\-]*$")
 MAX_NAME_LENGTH = 200
 MAX_DEPTH = 6
 STATE_FILE = ".state.json"
+MEMORY_FILE = "catalog-memory.json"
 # Sessions whose files were last touched longer ago than this are removed at the next sign-in.
 STALE_SECONDS = 2 * 24 * 3600
 
@@ -78,7 +79,11 @@ class ExchangeFiles:
             return
         limit = time.time() - STALE_SECONDS
         for directory in self.integration_dir.iterdir():
-            if directory != self.directory and directory.stat().st_mtime < limit:
+            if (
+                directory.is_dir()
+                and directory != self.directory
+                and directory.stat().st_mtime < limit
+            ):
                 shutil.rmtree(directory, ignore_errors=True)
 
     def append(self, name: str, stream: Any, *, length: int | None) -> int:
@@ -185,7 +190,24 @@ class ExchangeFiles:
         return loaded if isinstance(loaded, dict) else {}
 
     def save_state(self, state: dict[str, Any]) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        temporary = self.directory / (STATE_FILE + ".tmp")
-        temporary.write_text(json.dumps(state))
-        temporary.replace(self.directory / STATE_FILE)
+        _write_json(self.directory / STATE_FILE, state)
+
+    # --- what outlives a session: a changes-only package names price types, properties and
+    # products by ids an earlier full exchange described -----------------------------------
+
+    def memory(self) -> dict[str, Any]:
+        try:
+            loaded = json.loads((self.integration_dir / MEMORY_FILE).read_text())
+        except (FileNotFoundError, ValueError):
+            return {}
+        return loaded if isinstance(loaded, dict) else {}
+
+    def save_memory(self, memory: dict[str, Any]) -> None:
+        _write_json(self.integration_dir / MEMORY_FILE, memory)
+
+
+def _write_json(path: Path, value: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(value, ensure_ascii=False))
+    temporary.replace(path)

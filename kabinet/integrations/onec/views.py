@@ -181,14 +181,21 @@ def _content_length(request: HttpRequest) -> int | None:
 
 
 def _sale_import(files: ExchangeFiles, filename: str, source: str) -> HttpResponse:
+    """Order documents from 1C are applied as soon as they arrive (1C sends them whole);
+    the file is then set aside, so the next one of the same name starts afresh and a
+    following `mode=import` for it has nothing left to do."""
     files.unpack_archives()
     path = files.path(filename)
     if not path.is_file():
+        if path.with_name(path.name + ".done").is_file():
+            return text("success")
         return failure(_("The file %(name)s was not uploaded.") % {"name": filename}, 422)
     try:
         # Read whole first (status files are small): a broken file applies nothing.
         updates = list(commerceml.read_orders(path))
     except commerceml.CommerceMLError as error:
+        path.unlink()
         return failure(str(error), 422)
     report = sale.statuses_apply(updates=updates, source=source)
+    path.replace(path.with_name(path.name + ".done"))
     return text("success", report.summary())

@@ -37,12 +37,12 @@ STATUS_WORDS: tuple[tuple[str, str | None], ...] = (
     ("на согласовании", None),
     ("отклон", OrderStatus.REJECTED),
     ("отмен", OrderStatus.CANCELLED),
+    ("к выполнению", OrderStatus.IN_ASSEMBLY),  # before «выполнен», which it contains
     ("закрыт", OrderStatus.CLOSED),
     ("выполнен", OrderStatus.CLOSED),
     ("отгруж", OrderStatus.SHIPPED),
     ("доставк", OrderStatus.SHIPPED),
     ("сборк", OrderStatus.IN_ASSEMBLY),
-    ("к выполнению", OrderStatus.IN_ASSEMBLY),
     ("в работе", OrderStatus.IN_ASSEMBLY),
     ("к обеспечению", OrderStatus.ACCEPTED),
     ("согласован", OrderStatus.ACCEPTED),

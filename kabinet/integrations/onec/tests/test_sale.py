@@ -167,6 +167,8 @@ def test_statuses_from_1c_move_the_order_step_by_step(one_c: OneCClient, order: 
         ({"Статус заказа": "На согласовании"}, OrderStatus.SUBMITTED),
         ({"Отменен": "true"}, OrderStatus.CANCELLED),
         ({"Статус заказа": "Закрыт"}, OrderStatus.CLOSED),
+        ({"Статус заказа": "К выполнению / резервировать"}, OrderStatus.IN_ASSEMBLY),
+        ({"Статус заказа": "[F] Выполнен"}, OrderStatus.CLOSED),
         ({"Статус заказа": "Отклонен"}, OrderStatus.REJECTED),
     ],
 )

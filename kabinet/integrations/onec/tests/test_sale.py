@@ -4,6 +4,8 @@ delivered, and 1C's status documents move the orders through the status flow."""
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.db import transaction
 from lxml import etree
 
@@ -204,3 +206,23 @@ def test_a_broken_status_file_changes_nothing(one_c: OneCClient, order: Order) -
         one_c.sale_file("orders.xml", broken)
     order.refresh_from_db()
     assert order.status == OrderStatus.SUBMITTED
+
+
+def test_query_counts_do_not_grow_with_orders(
+    one_c: OneCClient, order: Order, partner_a: Partner, partner_admin: User
+) -> None:
+    one_c.checkauth("sale")
+    one_c.init("sale")
+
+    def queries_of_one_query() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            one_c._call("sale", "query")
+        return len(captured)
+
+    few = queries_of_one_query()
+    for _n in range(4):
+        announced(placed_order(partner_a, partner_admin, lines=3))
+    many = queries_of_one_query()
+
+    assert len(_documents(one_c._call("sale", "query")[1])) == 5
+    assert many == few

@@ -156,12 +156,15 @@ def _row_xml(number: int, row: Sequence[Any], zone: tzinfo, texts: dict[str, str
         elif value is None:
             append("<c/>")
         elif kind is int or (kind is Decimal and value.is_finite()):
-            append(f"<c><v>{value}</v></c>")
+            append("<c><v>" + str(value) + "</v></c>")
         elif kind is datetime:
             local = value.astimezone(zone) if value.tzinfo is not None else value
             seconds = local.hour * 3600 + local.minute * 60 + local.second
-            serial = local.toordinal() - _EXCEL_EPOCH + seconds / 86400
-            append(f'<c s="{_MOMENT}"><v>{serial!r}</v></c>')
+            # The day's fraction in ten digits from integers (exact to well under a second):
+            # a float's repr cost more than all the row's other cells.
+            fraction = (seconds * 10**10 + 43_200) // 86_400
+            day = local.toordinal() - _EXCEL_EPOCH
+            append(f'<c s="{_MOMENT}"><v>{day}.{fraction:010d}</v></c>')
         elif kind is date:
             append(f'<c s="{_DAY}"><v>{value.toordinal() - _EXCEL_EPOCH}</v></c>')
         elif kind is bool:

@@ -4,7 +4,7 @@ types written, formula-safe (R13), unbroken by control characters, sent as it is
 import io
 import zipfile
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -105,7 +105,8 @@ def test_control_characters_do_not_break_the_file() -> None:
 def test_many_rows_stream_in_chunks() -> None:
     def rows() -> Iterator[tuple[Any, ...]]:
         for n in range(5_000):
-            yield (f"K-{n:06d}", datetime(2026, 1, 1, tzinfo=UTC), n, Decimal(n) / 100)
+            moment = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=n * 17)
+            yield (f"K-{n:06d}", moment, n, Decimal(n) / 100)
 
     chunks = list(xlsx_stream(sheet="Orders", header=["a", "b", "c", "d"], rows=rows(), zone=UTC))
     assert len(chunks) > 3  # sent as it is made, not at the end
@@ -114,7 +115,10 @@ def test_many_rows_stream_in_chunks() -> None:
     assert len(read) == 5_001
     assert read[-1][0] == "K-004999"
     assert read[-1][2] == 4999
+    last = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=4999 * 17)
+    assert read[-1][1] == last.replace(tzinfo=None)  # to the second
     assert len(_openpyxl(data)) == 5_001
+    assert _openpyxl(data)[-1][1] == last.replace(tzinfo=None)
 
 
 def test_the_response_is_a_streamed_attachment() -> None:

@@ -819,7 +819,8 @@ def bench_p7(setup: Setup, db: str, rounds: int, warmup: int) -> Result:
 
 def bench_p7_export(setup: Setup, db: str, size: str) -> Result:
     """Staff's XLSX export of every order (all partners, no filter): rows per second from
-    the request to the last byte, the slowest of `runs`. The baseline is the export's query
+    the request to the last byte of the streamed response (the view's own path: the query,
+    the labels, the writer), the slowest of `runs`. The baseline is the export's query
     alone (its rows read and dropped), measured in the same run."""
     from kabinet.orders.selectors import OrderFilters, order_export_rows
 
@@ -840,15 +841,17 @@ def bench_p7_export(setup: Setup, db: str, size: str) -> Result:
         sizes.append(length)
     figure, baseline = min(speeds), statistics.median(reads)
     enough = rows >= P7_EXPORT_MIN_ROWS or size != "L"
+    # QUALITY.md: SQLite within 2× the limits; for a speed, half of it.
+    limit = P7_EXPORT_LIMIT / (SQLITE_FACTOR if db == "sqlite" else 1)
     result = Result(
-        "P7-export", db, round(figure), P7_EXPORT_LIMIT, "rows/s", round(baseline),
-        round(figure / baseline, 3), figure >= P7_EXPORT_LIMIT and enough,
+        "P7-export", db, round(figure), limit, "rows/s", round(baseline),
+        round(figure / baseline, 3), figure >= limit and enough,
     )  # fmt: skip
     result.details = [
         f"query alone: {baseline:,.0f} rows/s (baseline, median of {runs})",
         f"export of {rows:,} orders, {sizes[0] / 1e6:.1f} MB: slowest {figure:,.0f} rows/s, "
         f"fastest {max(speeds):,.0f} rows/s ({rows / max(speeds):.2f} s), {runs} runs",
-        f"limit: ≥ {P7_EXPORT_LIMIT:,} rows/s over ≥ {P7_EXPORT_MIN_ROWS:,} rows (data set L)",
+        f"limit: ≥ {limit:,.0f} rows/s over ≥ {P7_EXPORT_MIN_ROWS:,} rows (data set L)",
     ]
     return result
 

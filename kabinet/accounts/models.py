@@ -135,6 +135,9 @@ class AuditKind(models.TextChoices):
     ORDER_DRAFT_SAVED = "order_draft_saved", _("order saved as a draft")
     ORDER_SUBMITTED = "order_submitted", _("order submitted")
     ORDER_STATUS_CHANGED = "order_status_changed", _("order status changed")
+    PRICES_SYNCED = "prices_synced", _("prices loaded from the ERP")
+    PRICES_DELETED = "prices_deleted", _("prices deleted by the ERP")
+    STOCK_SYNCED = "stock_synced", _("stock loaded from the ERP")
 
 
 class AuditEvent(models.Model):

@@ -29,7 +29,7 @@ Rules of a request:
 """
 
 import enum
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -119,22 +119,26 @@ class _Rejected(Exception):
         self.code = code
 
 
-@dataclass(frozen=True)
 class _Number:
     """A DecimalField's shape: the value must fit it exactly (money is never rounded)."""
 
-    places: int
-    max_digits: int
-    bad: SyncErrorCode
-    negative: SyncErrorCode
+    def __init__(
+        self, places: int, max_digits: int, bad: SyncErrorCode, negative: SyncErrorCode
+    ) -> None:
+        self.step = Decimal(1).scaleb(-places)
+        self.limit = Decimal(10) ** (max_digits - places)
+        self.bad, self.negative = bad, negative
 
     def check(self, value: object) -> Decimal:
-        if isinstance(value, bool) or not isinstance(value, Decimal | int | str):
+        if type(value) is Decimal:
+            number = value
+        elif isinstance(value, str | int) and not isinstance(value, bool):
+            try:
+                number = Decimal(value)
+            except (InvalidOperation, ValueError):
+                raise _Rejected(self.bad) from None
+        else:
             raise _Rejected(self.bad)  # floats too: binary fractions are not money
-        try:
-            number = value if isinstance(value, Decimal) else Decimal(value)
-        except (InvalidOperation, ValueError):
-            raise _Rejected(self.bad) from None
         if not number.is_finite() or abs(number) >= self.limit:
             raise _Rejected(self.bad)
         exact = number.quantize(self.step)
@@ -143,14 +147,6 @@ class _Number:
         if exact < 0:
             raise _Rejected(self.negative)
         return exact + 0  # -0.00 becomes 0.00
-
-    @property
-    def step(self) -> Decimal:
-        return Decimal(1).scaleb(-self.places)
-
-    @property
-    def limit(self) -> Decimal:
-        return Decimal(10) ** (self.max_digits - self.places)
 
 
 AMOUNT = _Number(2, 12, SyncErrorCode.BAD_AMOUNT, SyncErrorCode.NEGATIVE_AMOUNT)
@@ -195,71 +191,81 @@ class _Batch:
     """Rows checked in Python, ready for staging: (index, price list code, ERP id, SKU,
     value); value None for a row rejected for its value (kept only to name its key)."""
 
+    rows: list[Any]
     staged: list[tuple[int, str | None, str | None, str | None, Decimal | None]]
-    keys: dict[int, dict[str, str]]  # index → key, for the errors the database finds
     errors: list[SyncError]
-    received: int
     mixed: bool  # some rows name variants by ERP id and others by SKU
+    with_price_list: bool
 
     def reject(self, index: int, code: SyncErrorCode) -> None:
-        key = self.keys[index]
+        row = self.rows[index]
+        erp_id = _text(getattr(row, "erp_id", None))
+        sku = None if erp_id is not None else _text(getattr(row, "sku", None))
+        key = {}
+        if self.with_price_list:
+            key["price_list"] = str(getattr(row, "price_list", ""))
+        if erp_id is not None:
+            key["erp_id"] = erp_id
+        elif sku is not None:
+            key["sku"] = sku
         self.errors.append(SyncError(index, key, code, _message(code, key)))
-
-
-def _key(code: str | None, erp_id: str | None, sku: str | None) -> dict[str, str]:
-    key = {"price_list": code} if code is not None else {}
-    if erp_id is not None:
-        key["erp_id"] = erp_id
-    elif sku is not None:
-        key["sku"] = sku
-    return key
 
 
 def _checked(
     rows: Iterable[Any],
     *,
-    code_of: Callable[[Any], object] | None,
-    value_of: Callable[[Any], object] | None,
+    with_price_list: bool,
+    value_field: str | None,
     number: _Number | None,
     keep_rejected_keys: bool,
     duplicates_rejected: bool = True,
 ) -> _Batch:
     """Check every row; keep the last valid row per key (reporting the earlier ones unless
-    `duplicates_rejected` is false). `code_of` is None for stock (no price list);
-    `value_of` is None for deletions (keys only)."""
-    batch = _Batch(staged=[], keys={}, errors=[], received=0, mixed=False)
+    `duplicates_rejected` is false). Stock rows name no price list; deletions carry no
+    value (`value_field` None). This loop runs once per row of a million-row load, so it
+    sticks to plain operations (no per-row dicts or helper calls)."""
+    batch = _Batch(list(rows), [], [], False, with_price_list)
+    staged = batch.staged
     latest: dict[tuple[str | None, bool, str], int] = {}  # key → position in staged
     by_erp_id = by_sku = False
-    for index, row in enumerate(rows):
-        batch.received += 1
-        erp_id = _text(getattr(row, "erp_id", None))
-        sku = None if erp_id is not None else _text(getattr(row, "sku", None))
-        code = _text(code_of(row)) if code_of is not None else None
-        batch.keys[index] = _key(code, erp_id, sku)
-        if (erp_id is None and sku is None) or (code_of is not None and code is None):
+    for index, row in enumerate(batch.rows):
+        erp_id = getattr(row, "erp_id", None)
+        sku = None
+        if erp_id.__class__ is not str or not erp_id:
+            erp_id = None
+            sku = getattr(row, "sku", None)
+            if sku.__class__ is not str or not sku:
+                sku = None
+        code = None
+        if with_price_list:
+            code = getattr(row, "price_list", None)
+            if code.__class__ is not str or not code:
+                code = None
+        if (erp_id is None and sku is None) or (with_price_list and code is None):
             batch.reject(index, SyncErrorCode.BAD_KEY)
             continue
         value: Decimal | None = None
-        if value_of is not None and number is not None:
+        if value_field is not None and number is not None:
             try:
-                value = number.check(value_of(row))
+                value = number.check(getattr(row, value_field))
             except _Rejected as rejected:
                 batch.reject(index, rejected.code)
                 if keep_rejected_keys:
-                    batch.staged.append((index, code, erp_id, sku, None))
+                    staged.append((index, code, erp_id, sku, None))
                 continue
-        by_erp_id, by_sku = by_erp_id or erp_id is not None, by_sku or sku is not None
-        raw = (code, erp_id is not None, erp_id or sku or "")
-        earlier = latest.get(raw)
-        if earlier is not None and not duplicates_rejected:
-            continue
+        raw = (code, True, erp_id) if erp_id is not None else (code, False, sku)
+        by_erp_id = by_erp_id or erp_id is not None
+        by_sku = by_sku or erp_id is None
+        earlier = latest.get(raw)  # type: ignore[arg-type]
         if earlier is not None:
-            superseded = batch.staged[earlier]
+            if not duplicates_rejected:
+                continue
+            superseded = staged[earlier]
             batch.reject(superseded[0], SyncErrorCode.DUPLICATE_KEY)
             # Rejected, yet it still names its key (for `full`): staged without a value.
-            batch.staged[earlier] = (*superseded[:4], None)
-        latest[raw] = len(batch.staged)
-        batch.staged.append((index, code, erp_id, sku, value))
+            staged[earlier] = (*superseded[:4], None)
+        latest[raw] = len(staged)  # type: ignore[index]
+        staged.append((index, code, erp_id, sku, value))
     batch.mixed = by_erp_id and by_sku
     return batch
 
@@ -302,19 +308,21 @@ class _Sql:
         on_commit = " ON COMMIT DROP" if _postgres() else ""
         self.run(f"CREATE TEMP TABLE {name}{on_commit} AS {select}")
         (count,) = self.one(f"SELECT count(*) FROM {name}")  # noqa: S608 (our own names)
-        if count > 10_000:
-            # PostgreSQL never analyzes temporary tables by itself: without statistics a
-            # million staged rows may be joined by nested loops.
-            self.run(f"ANALYZE {name}")
+        self.analyze(name, count)
         return int(count)
+
+    def analyze(self, name: str, count: int) -> None:
+        if count > 500 and _postgres():
+            # PostgreSQL never analyzes temporary tables by itself: without statistics the
+            # planner guesses their size and joins them with the wrong plan.
+            self.run(f"ANALYZE {name}")
 
     def load(self, name: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
         if _postgres():
             with self.cursor.cursor.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-            if len(rows) > 10_000:
-                self.run(f"ANALYZE {name}")
+            self.analyze(name, len(rows))
             return
         marks = ", ".join(["%s"] * len(columns))
         sql = f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
@@ -510,7 +518,7 @@ def _listings_insert(sql: _Sql) -> int:
 
 
 def _finish(report: SyncReport, batch: _Batch) -> SyncReport:
-    report.received = batch.received
+    report.received = len(batch.rows)
     report.errors = sorted(batch.errors, key=lambda error: error.index)
     report.rejected = len(report.errors)
     return report
@@ -543,11 +551,7 @@ def prices_upsert(
     price lists whose variant no row names are deleted. `source` names the channel (e.g.
     "erp-api") for the audit log; `actor` is the user the channel acts for, if any."""
     batch = _checked(
-        rows,
-        code_of=lambda row: row.price_list,
-        value_of=lambda row: row.amount,
-        number=AMOUNT,
-        keep_rejected_keys=full,
+        rows, with_price_list=True, value_field="amount", number=AMOUNT, keep_rejected_keys=full
     )
     report = SyncReport()
     with transaction.atomic(), connection.cursor() as cursor:
@@ -619,7 +623,7 @@ def prices_delete(*, keys: Iterable[PriceKey], actor: User | None, source: str =
     price does not exist counts as unchanged; unknown price lists and variants are
     reported. The same key twice is deleted once, without an error."""
     batch = _checked(
-        keys, code_of=lambda key: key.price_list, value_of=None, number=None,
+        keys, with_price_list=True, value_field=None, number=None,
         keep_rejected_keys=False, duplicates_rejected=False,
     )  # fmt: skip
     # Keys only (a staged value marks a row to apply); deleting twice is deleting once.
@@ -655,7 +659,7 @@ def stock_upsert(*, rows: Iterable[StockRow], actor: User | None, source: str = 
     """Insert or update variants' quantities in stock; a quantity that already holds is not
     written. The listings of the changed variants' products are refreshed (their stock)."""
     batch = _checked(
-        rows, code_of=None, value_of=lambda row: row.quantity, number=QUANTITY,
+        rows, with_price_list=False, value_field="quantity", number=QUANTITY,
         keep_rejected_keys=False,
     )  # fmt: skip
     report = SyncReport()

@@ -20,7 +20,9 @@ Figures so far: P1 (catalog page time), P2 (SQL per page), P3 (a 2,000-line cart
 changed, removed, added; the whole page as P3-page), P4 (quick order from a file: 10k lines
 in-process, 100k lines as the background job and its peak memory, in a child process) and P7
 (order lists, partner and staff, filtered and deep; the staff export in rows/s as
-P7-export). P7's invoices and payment calendar slot into `BENCHMARKS` when they exist.
+P7-export) and P5 (the ERP's bulk upsert of 100k and 1M prices and 100k stock rows against
+`bulk_create(update_conflicts=True)` in the same run; P5-noop: rows a re-sync without changes
+writes, counted by the database; P5 runs last, as it changes prices). P7's invoices and payment calendar slot into `BENCHMARKS` when they exist.
 `--only P3,P7` runs some of them.
 """
 

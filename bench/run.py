@@ -22,8 +22,8 @@ in-process, 100k lines as the background job and its peak memory, in a child pro
 (order lists, partner and staff, filtered and deep; the staff export in rows/s as
 P7-export) and P5 (the ERP's bulk upsert of 100k and 1M prices and 100k stock rows against
 `bulk_create(update_conflicts=True)` in the same run; P5-noop: rows a re-sync without changes
-writes, counted by the database; P5 runs last, as it changes prices). P7's invoices and payment calendar slot into `BENCHMARKS` when they exist.
-`--only P3,P7` runs some of them.
+writes, counted by the database; P5 runs last, as it changes prices). P7's invoices and
+payment calendar slot into `BENCHMARKS` when they exist. `--only P3,P7` runs some of them.
 """
 
 import argparse

@@ -375,12 +375,14 @@ def _grow_orders(partner: Partner, user: User, times: int = 3, lines: int = 3) -
 
 # The order lists: user, memberships; counterparties (the filter), orders with their
 # counterparty. Staff: user, memberships, permissions (2), orders with partner and
-# counterparty.
+# counterparty. A number search counts its matches first (a bounded count: selectors'
+# `_page_order`).
 ORDER_PAGES = {
     "orders:list": ("", 4),
-    "orders:list filtered": ("?status=submitted&number=K&date_from=2020-01-01&counterparty=1", 4),
+    "orders:list filtered": ("?status=submitted&number=K&date_from=2020-01-01&counterparty=1", 5),
     "orders:staff_list": ("", 5),
     "orders:staff_list filtered": ("?status=submitted&partner=1&date_to=2100-01-01", 5),
+    "orders:staff_list by number": ("?number=k-&status=closed&status=submitted", 6),
 }
 
 

@@ -141,6 +141,9 @@ class AuditKind(models.TextChoices):
     API_TOKEN_REVOKED = "api_token_revoked", _("API token revoked")
     ERP_EXCHANGE = "erp_exchange", _("data received from the ERP")
     OUTBOX_RETRIED = "outbox_retried", _("delivery to the ERP retried")
+    PRICES_SYNCED = "prices_synced", _("prices loaded from the ERP")
+    PRICES_DELETED = "prices_deleted", _("prices deleted by the ERP")
+    STOCK_SYNCED = "stock_synced", _("stock loaded from the ERP")
 
 
 class AuditEvent(models.Model):

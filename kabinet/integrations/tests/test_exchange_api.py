@@ -102,6 +102,7 @@ def test_an_update_changes_the_card_and_the_holding(token: str) -> None:
     ("body", "code"),
     [
         ("{not json", "invalid_json"),
+        ({"items": [{"erp_id": "P-1", "name": "nul\u0000here"}]}, "nul_character"),
         ({"items": [{"erp_id": "", "name": "x"}]}, "invalid_payload"),
         ({"items": [{"erp_id": "P-1", "name": "x"}, {"name": "no id"}]}, "invalid_payload"),
         ({"things": []}, "invalid_payload"),

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from kabinet.catalog.models import Product as CatalogProduct
 from kabinet.catalog.models import Variant as CatalogVariant
+from kabinet.catalog.sync import PriceRow, StockRow, SyncReport, prices_upsert, stock_upsert
 from kabinet.catalog.sync_catalog import (
     PriceListData,
     ProductData,
@@ -307,9 +308,6 @@ def apply_prices_and_stock(
 ) -> None:
     """The offers' prices (by price type → price list) and quantities, for the variants
     that exist. A price of an unknown price type is reported, not guessed."""
-    # TODO(p5): a module-level import once kabinet.catalog.sync is on main.
-    from kabinet.catalog.sync import PriceRow, StockRow, prices_upsert, stock_upsert
-
     prices: list[PriceRow] = []
     stock: list[StockRow] = []
     for offer in offers:
@@ -336,7 +334,7 @@ def apply_prices_and_stock(
         _tally_report(tally, "stock", stock_upsert(rows=stock, actor=None, source=source))
 
 
-def _tally_report(tally: Tally, entity: str, report: Any) -> None:
+def _tally_report(tally: Tally, entity: str, report: SyncReport) -> None:
     tally.add_counts(
         entity,
         created=report.inserted,

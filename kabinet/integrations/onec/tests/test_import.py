@@ -2,7 +2,6 @@
 lists, prices and stock appear; windows-1251 and namespace-less files read the same; a
 changes-only package touches only what it names; XML bombs are refused."""
 
-import importlib.util
 import shutil
 import time
 from decimal import Decimal
@@ -16,11 +15,6 @@ from kabinet.integrations.onec.client_1c import ExchangeFailed, OneCClient
 from kabinet.integrations.onec.tests.conftest import SAMPLES
 
 pytestmark = pytest.mark.django_db
-# TODO(p5): drop once kabinet.catalog.sync (prices_upsert, stock_upsert) is on main.
-needs_prices = pytest.mark.skipif(
-    importlib.util.find_spec("kabinet.catalog.sync") is None,
-    reason="kabinet.catalog.sync (helper p5) is not merged yet",
-)
 
 SUIT = "1c000000-0000-4000-8000-00000000c001"
 GOWN = "1c000000-0000-4000-8000-00000000c002"
@@ -79,7 +73,6 @@ def test_the_catalog_file_brings_sections_and_products(one_c: OneCClient) -> Non
     assert Product.objects.get(erp_id=GOWN).brand.name == "Доктор Стиль"  # type: ignore[union-attr]
 
 
-@needs_prices
 def test_the_offers_bring_variants_price_lists_prices_and_stock(one_c: OneCClient) -> None:
     answers = one_c.catalog([SAMPLES / "import.xml", SAMPLES / "offers.xml"])
 
@@ -118,7 +111,6 @@ def test_the_offers_bring_variants_price_lists_prices_and_stock(one_c: OneCClien
     )
 
 
-@needs_prices
 def test_windows_1251_files_without_the_namespace_read_the_same(
     one_c: OneCClient, tmp_path: Path
 ) -> None:
@@ -135,7 +127,6 @@ def test_windows_1251_files_without_the_namespace_read_the_same(
     assert catalog_state() == legacy
 
 
-@needs_prices
 def test_a_zip_package_imports_like_plain_files(one_c: OneCClient) -> None:
     one_c.catalog([SAMPLES / "import.xml", SAMPLES / "offers.xml"], use_zip=False)
     plain = catalog_state()
@@ -153,7 +144,6 @@ def test_a_zip_package_imports_like_plain_files(one_c: OneCClient) -> None:
     assert catalog_state() == plain
 
 
-@needs_prices
 def test_a_changes_only_package_touches_only_what_it_names(one_c: OneCClient) -> None:
     one_c.catalog([SAMPLES / "import.xml", SAMPLES / "offers.xml"])
     before = catalog_state()
@@ -189,7 +179,6 @@ def test_a_changes_only_package_touches_only_what_it_names(one_c: OneCClient) ->
     ]
 
 
-@needs_prices
 def test_a_long_import_answers_progress_until_done(one_c: OneCClient, settings: Settings) -> None:
     settings.ONEC_IMPORT_SECONDS = 0
     settings.ONEC_IMPORT_BATCH = 1
@@ -205,7 +194,6 @@ def test_a_long_import_answers_progress_until_done(one_c: OneCClient, settings: 
     assert one_c.import_file("offers.xml")[0] == "success"
 
 
-@needs_prices
 def test_a_repeated_exchange_changes_nothing(one_c: OneCClient) -> None:
     one_c.catalog([SAMPLES / "import.xml", SAMPLES / "offers.xml"])
     first = catalog_state()
@@ -254,7 +242,6 @@ def test_xml_bombs_and_junk_are_refused_with_a_clear_failure(
     assert not Product.objects.filter(erp_id="x").exists()
 
 
-@needs_prices
 def test_an_offer_for_an_unknown_product_is_reported_not_guessed(
     one_c: OneCClient, tmp_path: Path
 ) -> None:

@@ -1,7 +1,6 @@
 """End to end: the scripted 1C client talks HTTP to a live server (the real protocol view,
 the real middleware stack), through `manage.py onec_exchange` as a user would run it."""
 
-import importlib.util
 from io import StringIO
 from pathlib import Path
 
@@ -19,14 +18,7 @@ from kabinet.orders.models import OrderStatus
 from kabinet.orders.tests.factories import placed_order
 from kabinet.outbox.models import MessageStatus, OutboxMessage
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    # TODO(p5): drop once kabinet.catalog.sync (prices_upsert, stock_upsert) is on main.
-    pytest.mark.skipif(
-        importlib.util.find_spec("kabinet.catalog.sync") is None,
-        reason="kabinet.catalog.sync (helper p5) is not merged yet",
-    ),
-]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_whole_exchange_over_http(

@@ -1,8 +1,8 @@
 """A 1C integration, a private exchange directory per test, and a client that speaks the
 1C protocol over Django's test client (the same `OneCClient` the live test drives over HTTP)."""
 
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -20,9 +20,9 @@ URL = "/exchange/1c/"
 
 
 @pytest.fixture(autouse=True)
-def exchange_dir(settings: Settings, tmp_path: Path) -> Iterator[Path]:
+def exchange_dir(settings: Settings, tmp_path: Path) -> Path:
     settings.ONEC_EXCHANGE_DIR = tmp_path / "onec"
-    yield tmp_path / "onec"
+    return tmp_path / "onec"
 
 
 @pytest.fixture
@@ -36,7 +36,9 @@ def django_transport(client: Client) -> Transport:
     def send(
         method: str, params: dict[str, str], body: bytes | None, headers: dict[str, str]
     ) -> tuple[int, bytes]:
-        extra = {"HTTP_" + name.upper().replace("-", "_"): value for name, value in headers.items()}
+        extra: dict[str, Any] = {
+            "HTTP_" + name.upper().replace("-", "_"): value for name, value in headers.items()
+        }
         if method == "POST":
             response = client.generic(
                 "POST",

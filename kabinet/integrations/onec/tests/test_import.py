@@ -6,6 +6,7 @@ import shutil
 import time
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytest_django import Settings
@@ -24,7 +25,7 @@ BLUE_50 = "1c000000-0000-4000-8000-00000000f012"
 GREEN_48 = "1c000000-0000-4000-8000-00000000f021"
 
 
-def catalog_state() -> dict[str, object]:
+def catalog_state() -> dict[str, list[tuple[Any, ...]]]:
     """What the samples put in the catalog, in plain values, for comparisons."""
     return {
         "sections": sorted(
@@ -157,25 +158,16 @@ def test_a_changes_only_package_touches_only_what_it_names(one_c: OneCClient) ->
     )
     assert Stock.objects.get(variant__erp_id=GLOVES).quantity == Decimal(180)
     # Everything the package does not name is as it was.
-    assert [p for p in after["products"] if p[0] != GOWN] == [  # type: ignore[attr-defined]
-        p
-        for p in before["products"]
-        if p[0] != GOWN  # type: ignore[attr-defined]
+    assert [p for p in after["products"] if p[0] != GOWN] == [
+        p for p in before["products"] if p[0] != GOWN
     ]
     assert after["variants"] == before["variants"]
     changed = {("Оптовая", BLUE_48)}
-    assert (
-        [p for p in after["prices"] if p[:2] not in changed]
-        == [  # type: ignore[attr-defined]
-            p
-            for p in before["prices"]
-            if p[:2] not in changed  # type: ignore[attr-defined]
-        ]
-    )
-    assert [s for s in after["stock"] if s[0] != GLOVES] == [  # type: ignore[attr-defined]
-        s
-        for s in before["stock"]
-        if s[0] != GLOVES  # type: ignore[attr-defined]
+    assert [p for p in after["prices"] if p[:2] not in changed] == [
+        p for p in before["prices"] if p[:2] not in changed
+    ]
+    assert [s for s in after["stock"] if s[0] != GLOVES] == [
+        s for s in before["stock"] if s[0] != GLOVES
     ]
 
 
@@ -189,7 +181,7 @@ def test_a_long_import_answers_progress_until_done(one_c: OneCClient, settings: 
         line.split(": ", 1)[1].split(" ", 1)[1] for line in one_c.log.lines if "/import" in line
     ]
     assert sum(answer.startswith("progress") for answer in answers) >= 5
-    assert len(catalog_state()["variants"]) == 5  # type: ignore[arg-type]
+    assert len(catalog_state()["variants"]) == 5
     # 1C asking again after success changes nothing and says success again.
     assert one_c.import_file("offers.xml")[0] == "success"
 

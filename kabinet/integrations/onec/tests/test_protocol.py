@@ -6,6 +6,7 @@ import io
 import stat
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -42,13 +43,14 @@ def test_checkauth_answers_the_cookie_1c_sends_back(onec: Integration) -> None:
     [basic(LOGIN, "wrong"), basic("nobody@test.example", PASSWORD), "Basic !!!", "", "Bearer x"],
 )
 def test_wrong_credentials_fail_with_a_reason(onec: Integration, authorization: str) -> None:
-    headers = {"HTTP_AUTHORIZATION": authorization} if authorization else {}
+    headers: dict[str, Any] = {"HTTP_AUTHORIZATION": authorization} if authorization else {}
     response = Client().get(URL, {"type": "catalog", "mode": "checkauth"}, **headers)
 
     assert response.status_code == 401
     lines = response.content.decode("cp1251").splitlines()
     assert lines[0] == "failure"
-    assert len(lines) == 2 and lines[1]
+    assert len(lines) == 2
+    assert lines[1]
     assert response["WWW-Authenticate"].startswith("Basic")
 
 

@@ -4,9 +4,8 @@ delivered, and 1C's status documents move the orders through the status flow."""
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
-from django.db import transaction
 from lxml import etree
 
 from kabinet.accounts.models import User

@@ -225,3 +225,21 @@ def test_unknown_modes_and_types_fail(one_c: OneCClient) -> None:
         one_c._text("catalog", "explode")
     with pytest.raises(ExchangeFailed, match="Unknown exchange type"):
         one_c._text("reports", "init")
+
+
+def test_the_integration_command_creates_it_and_changes_its_password(
+    db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.core.management import call_command
+
+    from kabinet.integrations.services import basic_authenticate
+
+    monkeypatch.setenv("ONEC_PASSWORD", "first-password-1")
+    call_command("onec_integration", "--login", "1c@cmd.example", "--name", "1C cmd")
+    monkeypatch.setenv("ONEC_PASSWORD", "second-password-2")
+    call_command("onec_integration", "--login", "1c@cmd.example")
+
+    assert basic_authenticate("1c@cmd.example", "first-password-1") is None
+    integration = basic_authenticate("1c@cmd.example", "second-password-2")
+    assert integration is not None
+    assert integration.kind == IntegrationKind.ONEC

@@ -351,3 +351,5 @@ ONEC_IMPORT_BATCH = int(os.environ.get("ONEC_IMPORT_BATCH", "500"))
 ONEC_SESSION_SECONDS = int(os.environ.get("ONEC_SESSION_SECONDS", str(12 * 3600)))
 ONEC_QUERY_LIMIT = int(os.environ.get("ONEC_QUERY_LIMIT", "500"))  # orders per query
 ONEC_ENCODING = os.environ.get("ONEC_ENCODING", "windows-1251")
+ONEC_LOCKOUT_FAILURES = int(os.environ.get("ONEC_LOCKOUT_FAILURES", "10"))  # per address
+ONEC_LOCKOUT_SECONDS = int(os.environ.get("ONEC_LOCKOUT_SECONDS", "900"))

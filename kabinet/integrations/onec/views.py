@@ -27,11 +27,13 @@ import secrets
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from kabinet.accounts.access import access_exempt
+from kabinet.accounts.lockout import client_ip
 from kabinet.integrations.models import Integration, IntegrationKind
 from kabinet.integrations.onec import commerceml, importer, sale
 from kabinet.integrations.onec.storage import ExchangeFiles, StorageError
@@ -99,12 +101,24 @@ def _session(request: HttpRequest) -> tuple[Integration, ExchangeFiles] | None:
     return integration, ExchangeFiles(integration.pk, session)
 
 
+def _failures_key(request: HttpRequest) -> str:
+    return f"onec:checkauth-failures:{client_ip(request)}"
+
+
 def _checkauth(request: HttpRequest) -> HttpResponse:
+    # Password guessing is slowed like the portal's sign-in (R4): after ONEC_LOCKOUT_FAILURES
+    # failures from one address, checkauth is refused for ONEC_LOCKOUT_SECONDS.
+    key = _failures_key(request)
+    if cache.get(key, 0) >= int(settings.ONEC_LOCKOUT_FAILURES):
+        return failure(_("Too many failed sign-ins of the 1C exchange: try again later."), 429)
     credentials = _basic_credentials(request)
     integration = basic_authenticate(*credentials) if credentials else None
     if integration is None or integration.kind != IntegrationKind.ONEC:
         logger.warning("1C exchange: sign-in refused for %r", credentials[0] if credentials else "")
+        cache.add(key, 0, timeout=int(settings.ONEC_LOCKOUT_SECONDS))
+        cache.incr(key)
         return failure(_("Wrong login or password of the 1C exchange."), 401)
+    cache.delete(key)
     session = secrets.token_hex(16)
     files = ExchangeFiles(integration.pk, session)
     files.remove_stale()

@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from pytest_django import Settings
 
@@ -17,6 +18,13 @@ LOGIN = "1c@test.example"
 PASSWORD = "1c-exchange-secret"
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 URL = "/exchange/1c/"
+TEST_CLIENT_IP = "127.0.0.1"
+
+
+@pytest.fixture(autouse=True)
+def _no_lockout() -> None:
+    """Failed sign-ins of earlier tests (same address, shared cache) do not lock this one out."""
+    cache.delete(f"onec:checkauth-failures:{TEST_CLIENT_IP}")
 
 
 @pytest.fixture(autouse=True)

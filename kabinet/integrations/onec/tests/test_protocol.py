@@ -243,3 +243,17 @@ def test_the_integration_command_creates_it_and_changes_its_password(
     integration = basic_authenticate("1c@cmd.example", "second-password-2")
     assert integration is not None
     assert integration.kind == IntegrationKind.ONEC
+
+
+def test_password_guessing_is_locked_out(onec: Integration, settings: Settings) -> None:
+    settings.ONEC_LOCKOUT_FAILURES = 3
+    client = Client()
+    params = {"type": "catalog", "mode": "checkauth"}
+    statuses = [
+        client.get(URL, params, HTTP_AUTHORIZATION=basic(LOGIN, f"guess-{n}")).status_code
+        for n in range(4)
+    ]
+    right = client.get(URL, params, HTTP_AUTHORIZATION=basic(LOGIN, PASSWORD))
+
+    assert statuses == [401, 401, 401, 429]
+    assert right.status_code == 429  # even the right password, until the lockout ends

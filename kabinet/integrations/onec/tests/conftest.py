@@ -47,6 +47,8 @@ def django_transport(client: Client) -> Transport:
         extra: dict[str, Any] = {
             "HTTP_" + name.upper().replace("-", "_"): value for name, value in headers.items()
         }
+        # The tests read the answers' reasons in English, whatever the default language.
+        extra.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
         if method == "POST":
             response = client.generic(
                 "POST",

@@ -135,6 +135,8 @@ class AuditKind(models.TextChoices):
     ORDER_DRAFT_SAVED = "order_draft_saved", _("order saved as a draft")
     ORDER_SUBMITTED = "order_submitted", _("order submitted")
     ORDER_STATUS_CHANGED = "order_status_changed", _("order status changed")
+    ARTICLE_CODES_UPLOADED = "article_codes_uploaded", _("own article codes uploaded")
+    ARTICLE_CODE_DELETED = "article_code_deleted", _("own article code deleted")
 
 
 class AuditEvent(models.Model):

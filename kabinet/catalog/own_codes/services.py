@@ -7,25 +7,25 @@ partner_articles_apply  the upload's codes merged into the table, or replacing i
 partner_article_delete  one code removed
 """
 
+import json
 from dataclasses import dataclass
 from typing import Literal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from kabinet.accounts.audit import audit_record
 from kabinet.accounts.models import AuditKind, User
 from kabinet.catalog.models import ArticleUpload, PartnerArticle, Variant
-from kabinet.catalog.own_codes.matching import article_rows_check
+from kabinet.catalog.own_codes.matching import Entry, article_rows_check
 from kabinet.catalog.own_codes.selectors import article_changes, entries_of
 from kabinet.orders.quick_order.files import Table
 from kabinet.orders.quick_order.matching import values_subquery
 from kabinet.partners.models import Partner
 
 type Mode = Literal["merge", "replace"]
-BATCH = 2_000
 
 
 @transaction.atomic
@@ -102,13 +102,7 @@ def partner_articles_apply(
         removed = 0
         if changes.replaced_ids:
             stored.filter(pk__in=values_subquery(changes.replaced_ids, integers=True)).delete()
-    PartnerArticle.objects.bulk_create(
-        (
-            PartnerArticle(partner=partner, variant_id=entry.variant_id, code=entry.code)
-            for entry in changes.created
-        ),
-        batch_size=BATCH,
-    )
+    _articles_insert(partner, changes.created)
     upload.delete()
     applied = Applied(
         added=changes.new, replaced=changes.changed, removed=removed, unchanged=changes.unchanged
@@ -126,6 +120,30 @@ def partner_articles_apply(
         unchanged=applied.unchanged,
     )
     return applied
+
+
+def _articles_insert(partner: Partner, entries: list[Entry]) -> None:
+    """Insert the codes in one statement, selecting them from the entries passed as arrays
+    (PostgreSQL) or as one JSON text (SQLite). bulk_create spends ~0.4 s of Python on
+    10,000 model instances and their parameters; this takes a few milliseconds."""
+    if not entries:
+        return
+    # Constant SQL: the table and columns are the model's, the values travel as parameters.
+    table = connection.ops.quote_name(PartnerArticle._meta.db_table)
+    columns = "(partner_id, variant_id, code)"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"INSERT INTO {table} {columns} SELECT %s, variant_id, code "  # noqa: S608
+                "FROM unnest(%s::bigint[], %s::text[]) AS entry(variant_id, code)",
+                [partner.pk, [e.variant_id for e in entries], [e.code for e in entries]],
+            )
+        else:
+            cursor.execute(
+                f"INSERT INTO {table} {columns} SELECT %s, "  # noqa: S608
+                "json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(%s)",
+                [partner.pk, json.dumps([[e.variant_id, e.code] for e in entries])],
+            )
 
 
 @transaction.atomic

@@ -87,10 +87,14 @@ def article_changes(*, partner: Partner, entries: Iterable[Entry]) -> Changes:
     wanted = {entry.key: entry for entry in entries}
     stored: dict[str, list[tuple[int, str, int]]] = defaultdict(list)
     if wanted:
+        # The database's upper() need not be Python's (PostgreSQL leaves "ß" as it is,
+        # Python makes it "SS"): the codes as written are matched too, so a code the partner
+        # has is never inserted a second time.
+        exact = {entry.code for entry in wanted.values()}
         rows = (
             PartnerArticle.objects.for_partner(partner)
             .annotate(key=Upper("code"))
-            .filter(key__in=values_subquery(set(wanted)))
+            .filter(Q(key__in=values_subquery(set(wanted))) | Q(code__in=values_subquery(exact)))
             .values_list("pk", "code", "variant_id")
         )
         for pk, code, variant_id in rows:

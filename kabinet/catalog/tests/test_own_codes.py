@@ -164,6 +164,17 @@ def test_merge_keeps_other_codes_and_replace_all_deletes_them(
     }
 
 
+def test_a_code_whose_capitals_differ_in_the_database_is_still_replaced(
+    client_a: Client, partner_a: Partner, gowns: list[Variant]
+) -> None:
+    """Python's upper() makes "ß" "SS", PostgreSQL's leaves it: the stored code is found by
+    its spelling too, and replaced rather than inserted a second time (a unique violation)."""
+    PartnerArticleFactory.create(partner=partner_a, variant=gowns[0], code="straße")
+    _upload(client_a, csv_bytes([("straße", "GOWN-2")]), "codes.csv")
+    assert _apply(client_a, "merge").status_code == 302
+    assert _table(partner_a) == {"straße": "GOWN-2"}
+
+
 def test_catalog_search_finds_the_product_by_an_uploaded_code(
     client_a: Client, partner_a: Partner, gowns: list[Variant]
 ) -> None:

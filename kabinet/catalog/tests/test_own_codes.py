@@ -346,10 +346,12 @@ def test_without_the_orders_right_the_pages_are_refused(partner_a: Partner) -> N
     assert LIST not in menu
 
 
-def test_the_menu_offers_the_page(client_a: Client, partner_a: Partner) -> None:
+def test_the_menu_and_the_quick_order_offer_the_page(client_a: Client, partner_a: Partner) -> None:
     page = client_a.get(LIST).content.decode()
     assert f'href="{LIST}"' in page
     assert "My article codes" in page
+    quick_order = client_a.get(reverse("orders:quick_order")).content.decode()
+    assert f'href="{LIST}" data-testid="own-codes-link"' in quick_order
 
 
 @pytest.mark.parametrize("size", [10, 10_000])

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "axes",
     "bootstrap",
+    "ninja",
     "kabinet.accounts",
     "kabinet.partners",
     "kabinet.scheduler",
@@ -67,6 +68,8 @@ INSTALLED_APPS = [
     "kabinet.orders",
     "kabinet.content",
     "kabinet.notifications",
+    "kabinet.outbox",
+    "kabinet.integrations",
     "kabinet.web",
     "kabinet.demo",
 ]

@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from django.utils.translation import gettext_lazy as _
 
+from kabinet.integrations.erp import api as exchange_api
+
 admin.site.site_header = _("Kabinet administration")
 admin.site.site_title = _("Kabinet")
 
@@ -14,6 +16,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("kabinet.content.urls")),
     path("", include("kabinet.catalog.urls")),
     path("", include("kabinet.orders.urls")),
+    path("api/", include((exchange_api.urlpatterns(), "exchange_api"))),
     path("admin/", admin.site.urls),
 ]
 # Uploaded files (product pictures) in the demo (DEBUG): signed-in users only, like every page.

@@ -135,6 +135,12 @@ class AuditKind(models.TextChoices):
     ORDER_DRAFT_SAVED = "order_draft_saved", _("order saved as a draft")
     ORDER_SUBMITTED = "order_submitted", _("order submitted")
     ORDER_STATUS_CHANGED = "order_status_changed", _("order status changed")
+    INTEGRATION_CREATED = "integration_created", _("integration created")
+    INTEGRATION_CHANGED = "integration_changed", _("integration changed")
+    API_TOKEN_CREATED = "api_token_created", _("API token created")
+    API_TOKEN_REVOKED = "api_token_revoked", _("API token revoked")
+    ERP_EXCHANGE = "erp_exchange", _("data received from the ERP")
+    OUTBOX_RETRIED = "outbox_retried", _("delivery to the ERP retried")
     ARTICLE_CODES_UPLOADED = "article_codes_uploaded", _("own article codes uploaded")
     ARTICLE_CODE_DELETED = "article_code_deleted", _("own article code deleted")
 

@@ -1,0 +1,102 @@
+"""The exchange API an ERP calls (INT1): versioned JSON under /api/v1/, OpenAPI at /api/docs.
+
+Every request authenticates with an integration's bearer token and, when it writes, carries
+an `Idempotency-Key`: the first answer to a key is stored in the same transaction as the
+changes, so a repeat gets that answer again (with `Idempotent-Replayed: true`) and changes
+nothing, and the same key with a different body is refused (422, idempotency_key_reused).
+Errors always have a stable `code` and a human `message`.
+"""
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import URLPattern, URLResolver
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from kabinet.integrations.erp import inbound, inbound_catalog
+from kabinet.integrations.erp.exchange import ApiError, TokenAuth
+
+api = NinjaAPI(
+    title="Kabinet exchange API",
+    version="1",
+    description=(
+        "Two-way exchange with the supplier's ERP. See docs/erp-exchange.md for payloads, "
+        "idempotency and outbox semantics."
+    ),
+    urls_namespace="exchange_api",
+    auth=TokenAuth(),
+)
+
+
+@api.exception_handler(ApiError)
+def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
+    return api.create_response(
+        request, {"code": exc.code, "message": exc.message}, status=exc.status_code
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = api.create_response(
+        request,
+        {"code": "unauthorized", "message": _("A valid, unrevoked API token is required.")},
+        status=401,
+    )
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    detail = [
+        {
+            "loc": list(error.get("loc", ())),
+            "msg": str(error.get("msg", "")),
+            "type": error.get("type", ""),
+        }
+        for error in exc.errors
+    ]
+    return api.create_response(
+        request,
+        {
+            "code": "invalid_payload",
+            "message": _("The request does not match the schema; nothing was applied."),
+            "detail": detail,
+        },
+        status=422,
+    )
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400 and exc.__cause__ is not None:  # ninja could not parse the body
+        code, message = (
+            "invalid_json",
+            _("The request body is not valid JSON; nothing was applied."),
+        )
+    else:
+        code, message = f"http_{exc.status_code}", str(exc)
+    return api.create_response(request, {"code": code, "message": message}, status=exc.status_code)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(
+        request, {"code": "not_found", "message": _("Not found.")}, status=404
+    )
+
+
+api.add_router("/v1/", inbound.router)
+api.add_router("/v1/", inbound_catalog.router)
+
+
+def urlpatterns() -> list[URLPattern | URLResolver]:
+    """The API's URLs, exempt from the session-based checks (LoginRequiredMiddleware, the
+    password-change and second-factor redirects): an ERP has no session, and every operation
+    authenticates with its token instead. The docs page and schema are public."""
+    patterns, _app_name, _namespace = api.urls
+    for pattern in patterns:
+        if isinstance(pattern, URLPattern):
+            pattern.callback.login_required = False  # type: ignore[attr-defined]
+            pattern.callback.access_exempt = True  # type: ignore[attr-defined]
+    return patterns

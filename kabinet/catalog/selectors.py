@@ -177,22 +177,26 @@ def _decode_cursor(cursor: str, sort: str) -> tuple[str | Decimal, int] | None:
 
 def _matching_product_ids(partner: Partner, search: str) -> list[int]:
     """Products with a variant whose SKU or EAN is `search`, or the partner's own article
-    code for one: one query on indexes, whatever the case typed."""
+    code for one: one query on indexes, whatever the case typed. Each lookup is its own
+    branch of a UNION: SQLite (3.40) does not use the indexes for `sku IN (…) OR ean = …` and
+    scanned all the variants instead (~80 ms on data set L)."""
     term = search.strip()
-    by_variant = (
-        Variant.objects.annotate(sku_upper=Upper("sku"))
-        # Upper(sku) has an index; `sku__in` also finds non-ASCII SKUs as typed or in
-        # capitals on SQLite, whose UPPER folds only ASCII.
-        .filter(Q(sku_upper=term.upper()) | Q(sku__in={term, term.upper()}) | Q(ean=term))
-        .order_by()
+    variants = Variant.objects.order_by()
+    # Upper(sku) has an index; `sku__in` also finds non-ASCII SKUs as typed or in capitals
+    # on SQLite, whose UPPER folds only ASCII.
+    by_sku_upper = (
+        variants.annotate(sku_upper=Upper("sku"))
+        .filter(sku_upper=term.upper())
         .values_list("product_id", flat=True)
     )
+    by_sku = variants.filter(sku__in={term, term.upper()}).values_list("product_id", flat=True)
+    by_ean = variants.filter(ean=term).values_list("product_id", flat=True)
     by_article = (
         PartnerArticle.objects.filter(partner=partner, code__iexact=term)
         .order_by()
         .values_list("variant__product_id", flat=True)
     )
-    return list(by_variant.union(by_article).order_by())
+    return list(by_sku_upper.union(by_sku, by_ean, by_article).order_by())
 
 
 def _name_contains(folded: str) -> Q:

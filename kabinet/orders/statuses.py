@@ -30,6 +30,7 @@ from kabinet.orders.models import (
     OrderStatusChange,
     StatusChangeSource,
 )
+from kabinet.orders.notify import order_submitted_email
 from kabinet.partners.models import Partner
 
 S = OrderStatus
@@ -165,7 +166,7 @@ def order_submit(*, partner: Partner, order_id: int, actor: User) -> Order:
         raise TransitionRefused(order, S.SUBMITTED)
     order_reprice(order)
     now = timezone.now()
-    return _move(
+    order = _move(
         order,
         S.SUBMITTED,
         actor=actor,
@@ -173,6 +174,8 @@ def order_submit(*, partner: Partner, order_id: int, actor: User) -> Order:
         submitted_at=now,
         ordered_at=now,
     )
+    order_submitted_email(order)
+    return order
 
 
 @transaction.atomic

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from hashlib import md5
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from uuid import uuid4
 
 from django.core.cache import cache
@@ -100,6 +100,40 @@ def price_list_of(agreement: Agreement) -> PriceList | None:
     key = f"{key}:{_listings_generation()}"
     found = _cached(key, PriceList, lambda: PriceList.objects.filter(code=code).first())
     return found if found is not None and found.code == code else None
+
+
+@dataclass(frozen=True)
+class AgreementPrices:
+    """What the variants cost under an agreement: its price list (None when the ERP has not
+    loaded it) and `{variant id: price}` of the variants on sale under it — a live variant
+    of a live product with a price in that list. A variant not in `amounts` cannot be
+    ordered under the agreement."""
+
+    price_list: PriceList | None
+    amounts: dict[int, Decimal]
+
+    @property
+    def currency(self) -> str:
+        return self.price_list.currency if self.price_list else ""
+
+
+def agreement_prices(*, agreement: Agreement | None, variant_ids: Any) -> AgreementPrices:
+    """Prices of `variant_ids` (ids, or a subquery of them) under the agreement, read fresh
+    (carts, checkout and repricing must not see a cached price). Two queries."""
+    if agreement is None:
+        return AgreementPrices(None, {})
+    price_list = PriceList.objects.filter(code=agreement.price_list).first()
+    if price_list is None:
+        return AgreementPrices(None, {})
+    amounts = dict(
+        Price.objects.filter(
+            price_list=price_list,
+            variant_id__in=variant_ids,
+            variant__is_archived=False,
+            variant__product__is_archived=False,
+        ).values_list("variant_id", "amount")
+    )
+    return AgreementPrices(price_list, amounts)
 
 
 @dataclass

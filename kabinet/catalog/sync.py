@@ -377,13 +377,15 @@ def _stage(
     superseded: list[int] = []
     if batch.mixed:
         key = "variant_id" if variant_only else "price_list_id, variant_id"
+        # Rows already reported unknown are not duplicates of anything (one error per row).
+        known_list = "true" if variant_only else "price_list_id IS NOT NULL"
         superseded = [
             index
             for (index,) in sql.rows(
                 f"""SELECT idx FROM (
                     SELECT idx, row_number() OVER (PARTITION BY {key} ORDER BY idx DESC) AS n
                     FROM sync_resolved
-                    WHERE variant_id IS NOT NULL AND value IS NOT NULL
+                    WHERE variant_id IS NOT NULL AND value IS NOT NULL AND {known_list}
                 ) ranked WHERE n > 1 ORDER BY idx"""  # noqa: S608
             )
         ]

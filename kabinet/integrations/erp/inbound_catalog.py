@@ -1,10 +1,21 @@
 """Inbound catalog operations: sections, products with variants, price lists, archiving."""
 
-from typing import Any, Literal
+from decimal import Decimal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
+from pydantic import WithJsonSchema
 
+from kabinet.catalog.sync import (
+    PriceKey,
+    PriceRow,
+    StockRow,
+    SyncReport,
+    prices_delete,
+    prices_upsert,
+    stock_upsert,
+)
 from kabinet.catalog.sync_catalog import (
     PriceListData,
     ProductData,
@@ -15,7 +26,7 @@ from kabinet.catalog.sync_catalog import (
     products_upsert,
     sections_upsert,
 )
-from kabinet.integrations.erp.exchange import BATCH_RESPONSES, exchange
+from kabinet.integrations.erp.exchange import BATCH_RESPONSES, ROWS_RESPONSES, exchange
 from kabinet.integrations.erp.inbound import MAX_ITEMS, source_of
 
 router = Router(tags=["inbound: catalog"])
@@ -139,4 +150,115 @@ def catalog_archive_operation(
         apply=lambda: catalog_archive(
             entity=payload.entity, erp_ids=payload.erp_ids, source=source_of(request)
         ),
+    )
+
+
+# --- prices and stock: bulk rows, answered with counts and the rejected rows --------------
+
+
+def rows_body(report: SyncReport) -> dict[str, Any]:
+    return {
+        "counts": {
+            "received": report.received,
+            "inserted": report.inserted,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+            "deleted": report.deleted,
+            "rejected": report.rejected,
+        },
+        "errors": [
+            {"index": e.index, "key": e.key, "code": str(e.code), "message": e.message}
+            for e in report.errors
+        ],
+    }
+
+
+# Amounts and quantities travel as JSON numbers or strings and are never rounded: the
+# service refuses per row what does not fit (bad_amount, negative_amount, …).
+Number = Annotated[
+    Decimal,
+    WithJsonSchema(
+        {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^-?\d+(\.\d+)?$"}]}
+    ),
+]
+
+
+class PriceIn(Schema):
+    price_list: str = Field(min_length=1, max_length=120, description="The price list's code.")
+    erp_id: str | None = Field(None, min_length=1, max_length=64, description="The variant's.")
+    sku: str | None = Field(None, min_length=1, max_length=64, description="Or the SKU.")
+    amount: Number
+
+
+class PriceBatch(Schema):
+    full: bool = Field(
+        False,
+        description="The rows are the whole of each price list they name: other prices of "
+        "those price lists are deleted.",
+    )
+    items: list[PriceIn] = Field(max_length=MAX_ITEMS)
+
+
+@router.post("/prices", response=ROWS_RESPONSES, operation_id="prices_upsert")
+def prices_upsert_operation(
+    request: HttpRequest, response: HttpResponse, payload: PriceBatch
+) -> Status[dict[str, Any]]:
+    """Prices by price list code and variant (ERP id or SKU). Unchanged prices are not
+    written; listings follow the prices that changed."""
+    rows = [PriceRow(**item.model_dump()) for item in payload.items]
+    return exchange(
+        request,
+        response,
+        operation="prices",
+        apply=lambda: rows_body(
+            prices_upsert(rows=rows, full=payload.full, actor=None, source=source_of(request))
+        ),
+    )
+
+
+class PriceKeyIn(Schema):
+    price_list: str = Field(min_length=1, max_length=120)
+    erp_id: str | None = Field(None, min_length=1, max_length=64)
+    sku: str | None = Field(None, min_length=1, max_length=64)
+
+
+class PriceKeyBatch(Schema):
+    items: list[PriceKeyIn] = Field(max_length=MAX_ITEMS)
+
+
+@router.post("/prices/delete", response=ROWS_RESPONSES, operation_id="prices_delete")
+def prices_delete_operation(
+    request: HttpRequest, response: HttpResponse, payload: PriceKeyBatch
+) -> Status[dict[str, Any]]:
+    """Delete prices (the variant is no longer sold under that price list)."""
+    keys = [PriceKey(**item.model_dump()) for item in payload.items]
+    return exchange(
+        request,
+        response,
+        operation="prices_delete",
+        apply=lambda: rows_body(prices_delete(keys=keys, actor=None, source=source_of(request))),
+    )
+
+
+class StockIn(Schema):
+    erp_id: str | None = Field(None, min_length=1, max_length=64)
+    sku: str | None = Field(None, min_length=1, max_length=64)
+    quantity: Number
+
+
+class StockBatch(Schema):
+    items: list[StockIn] = Field(max_length=MAX_ITEMS)
+
+
+@router.post("/stock", response=ROWS_RESPONSES, operation_id="stock_upsert")
+def stock_upsert_operation(
+    request: HttpRequest, response: HttpResponse, payload: StockBatch
+) -> Status[dict[str, Any]]:
+    """Stock per variant (one quantity: send 0 for sold out)."""
+    rows = [StockRow(**item.model_dump()) for item in payload.items]
+    return exchange(
+        request,
+        response,
+        operation="stock",
+        apply=lambda: rows_body(stock_upsert(rows=rows, actor=None, source=source_of(request))),
     )

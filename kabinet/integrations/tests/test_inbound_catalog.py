@@ -189,3 +189,30 @@ def test_a_malformed_product_batch_is_refused_whole(erp: ExchangeClient) -> None
     assert response.status_code == 422
     assert response.json()["code"] == "invalid_payload"
     assert not Product.objects.exists()
+
+
+def test_prices_and_stock_load_in_bulk_and_report_bad_rows(erp: ExchangeClient) -> None:
+    erp.post("sections", TREE)
+    erp.post("products", {"items": [product()]})
+    erp.post("price-lists", {"items": [{"code": "ОПТ", "name": "Оптовая", "currency": "RUB"}]})
+    rows = [
+        {"price_list": "ОПТ", "erp_id": "P-1#1", "amount": 120.5},
+        {"price_list": "ОПТ", "sku": "P-1-WH-48", "amount": "130.00"},
+        {"price_list": "ОПТ", "erp_id": "P-404#1", "amount": "1"},
+        {"price_list": "ОПТ", "erp_id": "P-1#2", "amount": "-3"},
+    ]
+
+    body = erp.post("prices", {"items": rows}).json()
+
+    assert body["counts"]["inserted"] == 2
+    assert [(e["index"], e["code"]) for e in body["errors"]] == [
+        (2, "unknown_variant"),
+        (3, "negative_amount"),
+    ]
+    listing = Listing.objects.get()
+    assert (listing.min_price, listing.max_price) == (Decimal("120.50"), Decimal("130.00"))
+    stock = erp.post("stock", {"items": [{"erp_id": "P-1#1", "quantity": "7"}]}).json()
+    assert stock["counts"]["inserted"] + stock["counts"]["updated"] == 1
+    assert Listing.objects.get().stock == Decimal("7")
+    again = erp.post("prices", {"items": rows[:2]}).json()
+    assert again["counts"]["unchanged"] == 2

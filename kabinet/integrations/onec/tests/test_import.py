@@ -245,3 +245,15 @@ def test_an_offer_for_an_unknown_product_is_reported_not_guessed(
     assert answers[0] == "success"
     assert "import.xml first" in "\n".join(answers)
     assert not Variant.objects.filter(erp_id=BLUE_48).exists()
+
+
+def test_goods_marked_deleted_in_1c_are_archived(one_c: OneCClient, tmp_path: Path) -> None:
+    one_c.catalog([SAMPLES / "import.xml", SAMPLES / "offers.xml"])
+    changes = tmp_path / "import.xml"
+    text = (SAMPLES / "changes" / "import.xml").read_text()
+    changes.write_text(text.replace("<Артикул>1C-HL-02</Артикул>", "<Статус>Удален</Статус>"))
+
+    one_c.catalog([changes])
+
+    assert Product.objects.get(erp_id=GOWN).is_archived
+    assert not Product.objects.get(erp_id=SUIT).is_archived

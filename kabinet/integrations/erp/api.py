@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from kabinet.integrations.erp import inbound, inbound_orders, inbound_partners
+from kabinet.integrations.erp import inbound, inbound_finance, inbound_orders, inbound_partners
 from kabinet.integrations.erp.exchange import ApiError, TokenAuth
 
 api = NinjaAPI(
@@ -89,6 +89,7 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 api.add_router("/v1/", inbound.router)
 api.add_router("/v1/", inbound_partners.router)
 api.add_router("/v1/", inbound_orders.router)
+api.add_router("/v1/", inbound_finance.router)
 
 
 def urlpatterns() -> list[URLPattern | URLResolver]:

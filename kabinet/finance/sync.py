@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from kabinet.finance.models import Invoice, InvoiceStatus, Payment
 from kabinet.orders.models import Order
 from kabinet.partners.models import Agreement, Counterparty, Partner
-from kabinet.partners.sync import BatchOutcome, ItemOutcome, OutcomeStatus, _audit
+from kabinet.partners.sync import BatchOutcome, ItemOutcome, OutcomeStatus, record_exchange
 
 
 @dataclass(frozen=True)
@@ -201,7 +201,7 @@ def invoices_upsert(*, items: Sequence[InvoiceData], source: str) -> BatchOutcom
             continue
         outcome.add(ItemOutcome(index, item.erp_id, status))
     outcome.items.sort(key=lambda item: item.index)
-    _audit(source, "invoices", outcome)
+    record_exchange(source, "invoices", outcome)
     return outcome
 
 
@@ -255,5 +255,5 @@ def payments_upsert(*, items: Sequence[PaymentData], source: str) -> BatchOutcom
             continue
         outcome.add(ItemOutcome(index, item.erp_id, status))
     outcome.items.sort(key=lambda item: item.index)
-    _audit(source, "payments", outcome)
+    record_exchange(source, "payments", outcome)
     return outcome

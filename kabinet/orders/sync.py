@@ -33,7 +33,7 @@ from kabinet.orders.models import (
 )
 from kabinet.orders.statuses import STAFF_TRANSITIONS, TRANSITIONS, TransitionRefused
 from kabinet.partners.models import Agreement, Counterparty, DeliveryAddress, Partner
-from kabinet.partners.sync import BatchOutcome, ItemOutcome, _audit
+from kabinet.partners.sync import BatchOutcome, ItemOutcome, record_exchange
 
 CENT = Decimal("0.01")
 ERP_NUMBER_PREFIX = "E-"
@@ -199,7 +199,7 @@ def order_statuses_apply(*, items: Sequence[OrderStatusData], source: str) -> Ba
             outcome.add(ItemOutcome(index, item.key, "updated"))
         if step in ("same", "apply"):
             order.refresh_from_db(fields=["status", "erp_status_changed_at", "erp_status_sequence"])
-    _audit(source, "order_statuses", outcome)
+    record_exchange(source, "order_statuses", outcome)
     return outcome
 
 
@@ -473,7 +473,7 @@ def orders_upsert(*, items: Sequence[OrderData], source: str) -> BatchOutcome:
             _version_keep(order, version)
         outcome.add(ItemOutcome(index, item.erp_id, "updated" if changed else "unchanged"))
     outcome.items.sort(key=lambda item: item.index)
-    _audit(source, "orders", outcome)
+    record_exchange(source, "orders", outcome)
     return outcome
 
 

@@ -150,7 +150,7 @@ def partners_upsert(*, items: Sequence[PartnerData], source: str) -> BatchOutcom
             outcome.add(ItemOutcome(index, item.erp_id, "updated" if changed else "unchanged"))
         saved[item.erp_id] = partner
     outcome.items.sort(key=lambda item: item.index)
-    _audit(source, "partners", outcome)
+    record_exchange(source, "partners", outcome)
     return outcome
 
 
@@ -158,7 +158,8 @@ def _error(index: int, item: PartnerData, code: str, message: str) -> ItemOutcom
     return ItemOutcome(index, item.erp_id, "error", code, message)
 
 
-def _audit(source: str, entity: str, outcome: BatchOutcome) -> None:
+def record_exchange(source: str, entity: str, outcome: BatchOutcome) -> None:
+    """The audit event of one exchange batch (R19), left out when nothing changed."""
     counts = outcome.counts()
     if counts.keys() - {"unchanged", "error"}:  # a no-change re-sync leaves no trace
         audit_record(AuditKind.ERP_EXCHANGE, source=source, entity=entity, counts=counts)
@@ -349,7 +350,7 @@ def counterparties_upsert(*, items: Sequence[CounterpartyData], source: str) -> 
             _apply(counterparty, {**values, "erp_id": item.erp_id}, index, item.erp_id, outcome)
         by_tax_id[key] = counterparty
     outcome.items.sort(key=lambda item: item.index)
-    _audit(source, "counterparties", outcome)
+    record_exchange(source, "counterparties", outcome)
     return outcome
 
 
@@ -386,7 +387,7 @@ def contacts_upsert(*, items: Sequence[ContactData], source: str) -> BatchOutcom
         else:
             _apply(contact, values, index, item.erp_id, outcome)
     outcome.items.sort(key=lambda item: item.index)
-    _audit(source, "contacts", outcome)
+    record_exchange(source, "contacts", outcome)
     return outcome
 
 
@@ -518,7 +519,7 @@ def agreements_upsert(*, items: Sequence[AgreementData], source: str) -> BatchOu
         else:
             _apply(agreement, values, index, item.erp_id, outcome)
     outcome.items.sort(key=lambda item: item.index)
-    _audit(source, "agreements", outcome)
+    record_exchange(source, "agreements", outcome)
     return outcome
 
 
@@ -589,7 +590,7 @@ def delivery_addresses_upsert(*, items: Sequence[DeliveryAddressData], source: s
         else:
             _apply(address, values, index, item.erp_id, outcome)
     outcome.items.sort(key=lambda item: item.index)
-    _audit(source, "delivery_addresses", outcome)
+    record_exchange(source, "delivery_addresses", outcome)
     return outcome
 
 
@@ -643,5 +644,5 @@ def partner_records_delete(*, items: Sequence[DeletionData], source: str) -> Bat
             )
             continue
         outcome.add(ItemOutcome(index, item.erp_id, "deleted"))
-    _audit(source, "partner_records_delete", outcome)
+    record_exchange(source, "partner_records_delete", outcome)
     return outcome

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('orders', '0004_order_erp_status_version'),
+        ('orders', '0005_order_erp_status_version'),
         ('partners', '0002_partner_require_mfa_invitation'),
     ]
 

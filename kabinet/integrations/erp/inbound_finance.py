@@ -10,7 +10,7 @@ from ninja import Field, Router, Schema, Status
 
 from kabinet.finance.sync import InvoiceData, PaymentData, invoices_upsert, payments_upsert
 from kabinet.integrations.erp.exchange import BATCH_RESPONSES, exchange
-from kabinet.integrations.erp.inbound import MAX_ITEMS, _source
+from kabinet.integrations.erp.inbound import MAX_ITEMS, source_of
 
 router = Router(tags=["inbound"])
 
@@ -50,7 +50,7 @@ def invoices_upsert_operation(
         request,
         response,
         operation="invoices",
-        apply=lambda: invoices_upsert(items=items, source=_source(request)),
+        apply=lambda: invoices_upsert(items=items, source=source_of(request)),
     )
 
 
@@ -80,5 +80,5 @@ def payments_upsert_operation(
         request,
         response,
         operation="payments",
-        apply=lambda: payments_upsert(items=items, source=_source(request)),
+        apply=lambda: payments_upsert(items=items, source=source_of(request)),
     )

@@ -11,7 +11,7 @@ from ninja import Field, Router, Schema, Status
 from pydantic import AwareDatetime, model_validator
 
 from kabinet.integrations.erp.exchange import BATCH_RESPONSES, exchange
-from kabinet.integrations.erp.inbound import MAX_ITEMS, _source
+from kabinet.integrations.erp.inbound import MAX_ITEMS, source_of
 from kabinet.orders.sync import (
     OrderData,
     OrderLineData,
@@ -97,7 +97,7 @@ def orders_upsert_operation(
         request,
         response,
         operation="orders",
-        apply=lambda: orders_upsert(items=items, source=_source(request)),
+        apply=lambda: orders_upsert(items=items, source=source_of(request)),
     )
 
 
@@ -134,5 +134,5 @@ def order_statuses_apply_operation(
         request,
         response,
         operation="order_statuses",
-        apply=lambda: order_statuses_apply(items=items, source=_source(request)),
+        apply=lambda: order_statuses_apply(items=items, source=source_of(request)),
     )

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
 
 from kabinet.integrations.erp.exchange import BATCH_RESPONSES, exchange
-from kabinet.integrations.erp.inbound import MAX_ITEMS, _source
+from kabinet.integrations.erp.inbound import MAX_ITEMS, source_of
 from kabinet.partners.sync import (
     AgreementData,
     ContactData,
@@ -57,7 +57,7 @@ def counterparties_upsert_operation(
         request,
         response,
         operation="counterparties",
-        apply=lambda: counterparties_upsert(items=items, source=_source(request)),
+        apply=lambda: counterparties_upsert(items=items, source=source_of(request)),
     )
 
 
@@ -84,7 +84,7 @@ def contacts_upsert_operation(
         request,
         response,
         operation="contacts",
-        apply=lambda: contacts_upsert(items=items, source=_source(request)),
+        apply=lambda: contacts_upsert(items=items, source=source_of(request)),
     )
 
 
@@ -118,7 +118,7 @@ def agreements_upsert_operation(
         request,
         response,
         operation="agreements",
-        apply=lambda: agreements_upsert(items=items, source=_source(request)),
+        apply=lambda: agreements_upsert(items=items, source=source_of(request)),
     )
 
 
@@ -149,7 +149,7 @@ def delivery_addresses_upsert_operation(
         request,
         response,
         operation="delivery_addresses",
-        apply=lambda: delivery_addresses_upsert(items=items, source=_source(request)),
+        apply=lambda: delivery_addresses_upsert(items=items, source=source_of(request)),
     )
 
 
@@ -175,5 +175,5 @@ def partner_records_delete_operation(
         request,
         response,
         operation="partner_records_delete",
-        apply=lambda: partner_records_delete(items=items, source=_source(request)),
+        apply=lambda: partner_records_delete(items=items, source=source_of(request)),
     )

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0003_quick_order_import'),
+        ('orders', '0004_order_number_search_indexes'),
     ]
 
     operations = [

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from kabinet.finance.models import Invoice, InvoiceStatus, Payment
 from kabinet.orders.models import Order
+from kabinet.orders.sync import decimal_fits
 from kabinet.partners.models import Agreement, Counterparty, Partner
 from kabinet.partners.sync import BatchOutcome, ItemOutcome, OutcomeStatus, record_exchange
 
@@ -86,6 +87,16 @@ def _party(
             "counterparty_of_other_partner", _("The counterparty belongs to another partner.")
         )
     return partner, counterparty
+
+
+def _amounts_check(*amounts: tuple[str, Decimal], positive: bool = False) -> None:
+    for name, value in amounts:
+        if not decimal_fits(value, places=2, max_digits=16, positive=positive):
+            raise _Refused(
+                "bad_number",
+                _("%(name)s %(value)s: not negative, at most 2 decimal places and 14 digits.")
+                % {"name": name, "value": value},
+            )
 
 
 def _save[M: models.Model](
@@ -179,6 +190,7 @@ def invoices_upsert(*, items: Sequence[InvoiceData], source: str) -> BatchOutcom
                     raise _Refused(
                         "order_of_other_partner", _("The order belongs to another partner.")
                     )
+            _amounts_check(("amount", item.amount), ("paid_amount", item.paid_amount))
             if item.due_on and item.due_on < item.issued_on:
                 raise _Refused("bad_due_date", _("The invoice is due before it is issued."))
             values: dict[str, object] = {
@@ -227,6 +239,7 @@ def payments_upsert(*, items: Sequence[PaymentData], source: str) -> BatchOutcom
             partner, counterparty = _party(
                 item.partner_erp_id, item.counterparty_erp_id, partners, counterparties
             )
+            _amounts_check(("amount", item.amount), positive=True)
             invoice = None
             if item.invoice_erp_id:
                 invoice = invoices.get(item.invoice_erp_id)

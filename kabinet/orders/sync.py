@@ -91,6 +91,29 @@ def _fail(index: int, erp_id: str, code: str, message: str) -> ItemOutcome:
     return ItemOutcome(index, erp_id, "error", code, message)
 
 
+def decimal_fits(value: Decimal, *, places: int, max_digits: int, positive: bool = False) -> bool:
+    """Whether an amount or quantity from the ERP fits its column exactly: not negative
+    (above zero when `positive`), at most `places` decimal places (trailing zeros aside)
+    and `max_digits` digits in all. The API takes any JSON number, so this is checked
+    here, per item, and never rounded."""
+    if not value.is_finite() or value < 0 or (positive and value == 0):
+        return False
+    if value >= Decimal(10) ** (max_digits - places):
+        return False
+    return value == value.quantize(Decimal(10) ** -places)
+
+
+def _number_problem(name: str, value: Decimal, places: int, max_digits: int) -> str:
+    return _(
+        "%(name)s %(value)s: at most %(digits)d digits before the point and %(places)d after."
+    ) % {
+        "name": name,
+        "value": value,
+        "places": places,
+        "digits": max_digits - places,
+    }
+
+
 type StatusStep = Literal["apply", "same", "stale", "refused"]
 
 
@@ -297,7 +320,20 @@ def _resolve(item: OrderData, refs: _Refs) -> _Resolved:
             )
     lines: list[OrderLine] = []
     total = Decimal("0.00")
+    if not decimal_fits(item.total, places=2, max_digits=16):
+        raise _Refused("bad_number", _number_problem("total", item.total, 2, 16))
     for position, line in enumerate(item.lines, start=1):
+        for name, value, places, digits, positive in (
+            ("quantity", line.quantity, 3, 12, True),
+            ("price", line.price, 2, 12, False),
+            ("amount", line.amount, 2, 16, False),
+        ):
+            if not decimal_fits(value, places=places, max_digits=digits, positive=positive):
+                raise _Refused(
+                    "bad_number",
+                    _("Line %(line)d: %(problem)s")
+                    % {"line": position, "problem": _number_problem(name, value, places, digits)},
+                )
         variant = refs.variants_by_erp_id.get(line.variant_erp_id or "")
         if variant is None and line.sku:
             variant = refs.variants_by_sku.get(line.sku)
@@ -305,7 +341,7 @@ def _resolve(item: OrderData, refs: _Refs) -> _Resolved:
             raise _Refused(
                 "unknown_variant",
                 _("Line %(line)d: no goods with ERP id or SKU %(code)s.")
-                % {"line": position, "code": line.variant_erp_id or line.sku},
+                % {"line": position, "code": line.variant_erp_id or line.sku or "—"},
             )
         expected = (line.quantity * line.price).quantize(CENT, rounding=ROUND_HALF_UP)
         if line.amount != expected:

@@ -10,14 +10,18 @@ from ninja import Field, Router, Schema, Status
 
 from kabinet.finance.sync import InvoiceData, PaymentData, invoices_upsert, payments_upsert
 from kabinet.integrations.erp.exchange import BATCH_RESPONSES, exchange
-from kabinet.integrations.erp.inbound import MAX_ITEMS, source_of
+from kabinet.integrations.erp.inbound import source_of
+from kabinet.integrations.erp.inbound_orders import Number
 
 router = Router(tags=["inbound"])
+
+# Records per request: these carry more text than a partner card, and a batch must stay
+# well inside the request body limit (413 past it); send more in several requests.
+MAX_RECORDS = 2_000
 
 ErpId = Annotated[str, Field(min_length=1, max_length=64)]
 OptionalErpId = Annotated[str | None, Field(None, min_length=1, max_length=64)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
-Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 
 
 class InvoiceIn(Schema):
@@ -30,13 +34,13 @@ class InvoiceIn(Schema):
     issued_on: date
     due_on: date | None = None
     currency: Currency
-    amount: Money
-    paid_amount: Money = Decimal("0.00")
+    amount: Number = Field(description="Up to 2 decimal places, not negative.")
+    paid_amount: Number = Decimal("0.00")
     cancelled: bool = Field(False, description="The status follows from the amounts otherwise.")
 
 
 class InvoiceBatch(Schema):
-    items: list[InvoiceIn] = Field(max_length=MAX_ITEMS)
+    items: list[InvoiceIn] = Field(max_length=MAX_RECORDS)
 
 
 @router.post("/invoices", response=BATCH_RESPONSES, operation_id="invoices_upsert")
@@ -62,11 +66,11 @@ class PaymentIn(Schema):
     number: str = Field(min_length=1, max_length=40)
     paid_on: date
     currency: Currency
-    amount: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
+    amount: Number = Field(description="Above zero, up to 2 decimal places.")
 
 
 class PaymentBatch(Schema):
-    items: list[PaymentIn] = Field(max_length=MAX_ITEMS)
+    items: list[PaymentIn] = Field(max_length=MAX_RECORDS)
 
 
 @router.post("/payments", response=BATCH_RESPONSES, operation_id="payments_upsert")

@@ -2,13 +2,14 @@
 included, and the status flow driven by the ERP. The domain services are in
 kabinet.orders.sync; this module only translates payloads and answers per item."""
 
+import re
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
-from pydantic import AwareDatetime, model_validator
+from pydantic import AwareDatetime, BeforeValidator, WithJsonSchema
 
 from kabinet.integrations.erp.exchange import BATCH_RESPONSES, exchange
 from kabinet.integrations.erp.inbound import MAX_ITEMS, source_of
@@ -31,21 +32,37 @@ ErpId = Annotated[str, Field(min_length=1, max_length=64)]
 ErpStatus = Literal[
     "submitted", "accepted", "in_assembly", "shipped", "closed", "cancelled", "rejected"
 ]
-Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+
+
+def _plain_decimal(value: object) -> object:
+    """A number, or a string of digits with an optional point: what the schema says, and
+    no more (not "1e5", " 1", "NaN" or true)."""
+    if isinstance(value, bool) or (isinstance(value, str) and not _DECIMAL.fullmatch(value)):
+        raise ValueError("a decimal number, as a JSON number or a string like 12.50")
+    return value
+
+
+_DECIMAL = re.compile(r"-?\d{1,40}(\.\d{1,40})?")
+# Amounts and quantities travel as JSON numbers or decimal strings. What JSON Schema cannot
+# say (decimal places, digits, sign) the services check per item (`bad_number`), never
+# rounding: so the schema and the server agree on what is valid.
+Number = Annotated[
+    Decimal,
+    BeforeValidator(_plain_decimal),
+    WithJsonSchema(
+        {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^-?\d{1,40}(\.\d{1,40})?$"}]}
+    ),
+]
 
 
 class OrderLineIn(Schema):
-    variant_erp_id: str | None = Field(None, min_length=1, max_length=64)
-    sku: str | None = Field(None, min_length=1, max_length=64)
-    quantity: Decimal = Field(gt=0, max_digits=12, decimal_places=3)
-    price: Money
-    amount: Money = Field(description="quantity × price, rounded half up to 2 places.")
-
-    @model_validator(mode="after")
-    def _names_goods(self) -> Self:
-        if not (self.variant_erp_id or self.sku):
-            raise ValueError("a line names its goods by variant_erp_id or sku")
-        return self
+    variant_erp_id: str | None = Field(
+        None, min_length=1, max_length=64, description="The goods by ERP id, or else…"
+    )
+    sku: str | None = Field(None, min_length=1, max_length=64, description="…by SKU.")
+    quantity: Number = Field(description="Above zero, up to 3 decimal places.")
+    price: Number = Field(description="Up to 2 decimal places.")
+    amount: Number = Field(description="quantity × price, rounded half up to 2 places.")
 
 
 class OrderIn(Schema):
@@ -68,7 +85,7 @@ class OrderIn(Schema):
     )
     status_sequence: int = Field(0, ge=0, le=2**62)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
-    total: Money = Field(description="The sum of the lines' amounts.")
+    total: Number = Field(description="The sum of the lines' amounts.")
     lines: list[OrderLineIn] = Field(min_length=1, max_length=MAX_LINES)
     comment: str | None = Field(None, max_length=2000)
     po_number: str | None = Field(None, max_length=64)
@@ -102,20 +119,18 @@ def orders_upsert_operation(
 
 
 class OrderStatusIn(Schema):
-    erp_id: str | None = Field(None, min_length=1, max_length=64)
-    number: str | None = Field(None, min_length=1, max_length=40, description="Kabinet's number.")
+    erp_id: str | None = Field(
+        None, min_length=1, max_length=64, description="The order by ERP id, or else…"
+    )
+    number: str | None = Field(
+        None, min_length=1, max_length=40, description="…by Kabinet's number."
+    )
     status: ErpStatus
     changed_at: AwareDatetime = Field(description="When the ERP changed it: the version.")
     sequence: int = Field(
         0, ge=0, le=2**62, description="Orders changes within the same changed_at."
     )
     note: str = Field("", max_length=500)
-
-    @model_validator(mode="after")
-    def _names_order(self) -> Self:
-        if not (self.erp_id or self.number):
-            raise ValueError("a status message names its order by erp_id or number")
-        return self
 
 
 class OrderStatusBatch(Schema):

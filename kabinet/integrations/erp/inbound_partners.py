@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
 
 from kabinet.integrations.erp.exchange import BATCH_RESPONSES, exchange
-from kabinet.integrations.erp.inbound import MAX_ITEMS, source_of
+from kabinet.integrations.erp.inbound import source_of
 from kabinet.partners.sync import (
     AgreementData,
     ContactData,
@@ -24,6 +24,10 @@ from kabinet.partners.sync import (
 )
 
 router = Router(tags=["inbound"])
+
+# Records per request: these carry more text than a partner card, and a batch must stay
+# well inside the request body limit (413 past it); send more in several requests.
+MAX_RECORDS = 2_000
 
 ErpId = Annotated[str, Field(min_length=1, max_length=64)]
 CURRENCY = r"^[A-Z]{3}$"
@@ -43,7 +47,7 @@ class CounterpartyIn(Schema):
 
 
 class CounterpartyBatch(Schema):
-    items: list[CounterpartyIn] = Field(max_length=MAX_ITEMS)
+    items: list[CounterpartyIn] = Field(max_length=MAX_RECORDS)
 
 
 @router.post("/counterparties", response=BATCH_RESPONSES, operation_id="counterparties_upsert")
@@ -71,7 +75,7 @@ class ContactIn(Schema):
 
 
 class ContactBatch(Schema):
-    items: list[ContactIn] = Field(max_length=MAX_ITEMS)
+    items: list[ContactIn] = Field(max_length=MAX_RECORDS)
 
 
 @router.post("/contacts", response=BATCH_RESPONSES, operation_id="contacts_upsert")
@@ -104,7 +108,7 @@ class AgreementIn(Schema):
 
 
 class AgreementBatch(Schema):
-    items: list[AgreementIn] = Field(max_length=MAX_ITEMS)
+    items: list[AgreementIn] = Field(max_length=MAX_RECORDS)
 
 
 @router.post("/agreements", response=BATCH_RESPONSES, operation_id="agreements_upsert")
@@ -134,7 +138,7 @@ class DeliveryAddressIn(Schema):
 
 
 class DeliveryAddressBatch(Schema):
-    items: list[DeliveryAddressIn] = Field(max_length=MAX_ITEMS)
+    items: list[DeliveryAddressIn] = Field(max_length=MAX_RECORDS)
 
 
 @router.post(
@@ -159,7 +163,7 @@ class DeletionIn(Schema):
 
 
 class DeletionBatch(Schema):
-    items: list[DeletionIn] = Field(max_length=MAX_ITEMS)
+    items: list[DeletionIn] = Field(max_length=MAX_RECORDS)
 
 
 @router.post(

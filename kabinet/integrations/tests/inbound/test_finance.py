@@ -144,10 +144,9 @@ def test_payments_against_the_partners_own_invoices(erp: Erp, linked: None) -> N
 @pytest.mark.parametrize(
     ("path", "body"),
     [
-        ("invoices", {"items": [invoice("I-1"), invoice("I-2", amount="1.234")]}),
-        ("invoices", {"items": [invoice("I-1", paid_amount="-1")]}),
+        ("invoices", {"items": [invoice("I-1"), invoice("I-2", amount="12 000")]}),
         ("invoices", {"items": [invoice("I-1", issued_on="yesterday")]}),
-        ("payments", {"items": [payment("PM-1"), payment("PM-2", amount="0")]}),
+        ("payments", {"items": [payment("PM-1"), payment("PM-2", amount=None)]}),
         ("payments", {"items": [payment("PM-1", currency="RUR1")]}),
     ],
 )
@@ -159,3 +158,24 @@ def test_a_malformed_batch_is_refused_whole(erp: Erp, linked: None, path: str, b
     assert not Invoice.objects.exists()
     assert not Payment.objects.exists()
     assert not InboundRequest.objects.exists()
+
+
+def test_amounts_that_do_not_fit_are_refused_per_item(erp: Erp, linked: None) -> None:
+    invoices = {
+        "items": [
+            invoice("I-1", amount="1.234"),
+            invoice("I-2", paid_amount="-1"),
+            invoice("I-3", amount=10**15),
+            invoice("I-4", amount=99.5),
+        ]
+    }
+    payments = {"items": [payment("PM-1", amount="0"), payment("PM-2", amount="0.01")]}
+
+    assert erp.results("invoices", invoices) == [
+        ("error", "bad_number"),
+        ("error", "bad_number"),
+        ("error", "bad_number"),
+        ("created", ""),
+    ]
+    assert Invoice.objects.get().amount == Decimal("99.50")
+    assert erp.results("payments", payments) == [("error", "bad_number"), ("created", "")]

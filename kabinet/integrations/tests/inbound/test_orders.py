@@ -94,6 +94,10 @@ def test_an_erp_order_is_created_and_shows_in_its_partners_list_only(
     assert page.status_code == 200
     # The row links the order and marks it as from the ERP.
     assert f'{made.number}</a> <span class="badge' in page.content.decode()
+    detail = admin_client_a.get(f"/orders/{made.pk}/")
+    assert detail.status_code == 200
+    assert 'data-testid="order-erp"' in detail.content.decode()
+    assert "ЗК-O-1" in detail.content.decode()
     other = signed_in(other_partner_user).get("/orders/")
     assert made.number not in other.content.decode()
     assert signed_in(other_partner_user).get(f"/orders/{made.pk}/").status_code == 404
@@ -123,6 +127,7 @@ def test_bad_items_are_refused_one_by_one_and_the_good_ones_apply(
     erp: Erp, linked: None, variants: list[Variant]
 ) -> None:
     unknown_line = {"variant_erp_id": "V-404", "quantity": 1, "price": 1, "amount": 1}
+    no_goods = {"quantity": 1, "price": 1, "amount": 1}
     wrong_amount = {"variant_erp_id": "V-1", "quantity": 3, "price": "1.10", "amount": "3.31"}
     batch = {
         "items": [
@@ -136,6 +141,7 @@ def test_bad_items_are_refused_one_by_one_and_the_good_ones_apply(
             order("O-8", counterparty_erp_id="C-404"),
             order("O-9"),
             order("O-9"),
+            order("O-10", total="1.00", lines=[no_goods]),
         ]
     }
 
@@ -150,6 +156,7 @@ def test_bad_items_are_refused_one_by_one_and_the_good_ones_apply(
         ("error", "unknown_counterparty"),
         ("created", ""),
         ("error", "duplicate_key"),
+        ("error", "unknown_variant"),
     ]
     assert list(Order.objects.values_list("erp_id", flat=True)) == ["O-9"]
 
@@ -216,12 +223,10 @@ def test_an_upsert_moves_the_status_through_the_flow_or_refuses(
     [
         {"ordered_at": "2026-03-10T09:30:00"},  # no time zone
         {"status": "draft"},
-        {"total": "1151.001"},
+        {"total": "1e3"},  # a string holds plain digits only
+        {"total": True},
         {"currency": "rubles"},
         {"lines": []},
-        {"lines": [{"quantity": 1, "price": 1, "amount": 1}]},  # names no goods
-        {"lines": [{"sku": "GLV-S", "quantity": 0, "price": 1, "amount": 0}]},
-        {"lines": [{"sku": "GLV-S", "quantity": 1, "price": -1, "amount": 0}]},
     ],
 )
 def test_a_malformed_batch_is_refused_whole(
@@ -233,3 +238,23 @@ def test_a_malformed_batch_is_refused_whole(
     assert response.json()["code"] == "invalid_payload"
     assert not Order.objects.exists()
     assert not InboundRequest.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"total": "1151.001"},
+        {"total": 10**20},
+        {"lines": [{"sku": "GLV-S", "quantity": 0, "price": 1, "amount": 0}]},
+        {"lines": [{"sku": "GLV-S", "quantity": "0.0001", "price": 1, "amount": 0}]},
+        {"lines": [{"sku": "GLV-S", "quantity": 1, "price": -1, "amount": "-1"}]},
+        {"lines": [{"sku": "GLV-S", "quantity": 1, "price": 0.001, "amount": 0}]},
+    ],
+)
+def test_numbers_that_do_not_fit_are_refused_per_item(
+    erp: Erp, linked: None, variants: list[Variant], change: dict[str, Any]
+) -> None:
+    results = erp.results("orders", {"items": [order("O-1"), order("O-2", **change)]})
+
+    assert results == [("created", ""), ("error", "bad_number")]
+    assert list(Order.objects.values_list("erp_id", flat=True)) == ["O-1"]

@@ -154,10 +154,10 @@ def _stale(index: int, key: str, order: Order) -> ItemOutcome:
     )
 
 
-def _status_set(order: Order, status: str, version: Version, note: str = "") -> None:
+def _status_set(order: Order, status: str, version: Version, note: str = "") -> Order:
     """Move the order by the transition service of `status` as the ERP (`_status_step`
-    said `apply`); the version is stored in the same update."""
-    STAFF_TRANSITIONS[status](
+    said `apply`); the version is stored in the same update. The order as it is now."""
+    return STAFF_TRANSITIONS[status](
         order_id=order.pk,
         actor=None,
         source=StatusChangeSource.ERP,
@@ -173,6 +173,7 @@ def _version_keep(order: Order, version: Version) -> None:
         Order.objects.filter(pk=order.pk).update(
             erp_status_changed_at=version[0], erp_status_sequence=version[1]
         )
+        order.erp_status_changed_at, order.erp_status_sequence = version
 
 
 def _orders_locked(
@@ -218,10 +219,13 @@ def order_statuses_apply(*, items: Sequence[OrderStatusData], source: str) -> Ba
             _version_keep(order, version)
             outcome.add(ItemOutcome(index, item.key, "unchanged"))
         else:
-            _status_set(order, item.status, version, item.note)
+            moved = _status_set(order, item.status, version, item.note)
+            # The same object is found by ERP id and by number: keep it current for the
+            # batch's later messages.
+            order.status = moved.status
+            order.erp_status_changed_at = moved.erp_status_changed_at
+            order.erp_status_sequence = moved.erp_status_sequence
             outcome.add(ItemOutcome(index, item.key, "updated"))
-        if step in ("same", "apply"):
-            order.refresh_from_db(fields=["status", "erp_status_changed_at", "erp_status_sequence"])
     record_exchange(source, "order_statuses", outcome)
     return outcome
 
@@ -408,28 +412,41 @@ def _order_values(item: OrderData, resolved: _Resolved, order: Order | None) -> 
     return values
 
 
-def _order_create(item: OrderData, resolved: _Resolved, version: Version) -> Order:
-    order = Order.objects.create(
-        partner=resolved.partner,
-        number=f"new-{uuid.uuid4()}",
-        source=OrderSource.ERP,
-        status=item.status,
-        submitted_at=item.ordered_at,
-        erp_status_changed_at=version[0],
-        erp_status_sequence=version[1],
-        **_order_values(item, resolved, None),
-    )
-    # Our number for an order made in the ERP: its own series, never a portal one.
-    order.number = f"{ERP_NUMBER_PREFIX}{order.pk:06d}"
-    Order.objects.filter(pk=order.pk).update(number=order.number)
-    for line in resolved.lines:
-        line.order = order
-    OrderLine.objects.bulk_create(resolved.lines)
-    # The status it came with starts its history (as it would have, had it begun here).
-    OrderStatusChange.objects.create(
-        order=order, from_status="", to_status=item.status, source=StatusChangeSource.ERP
-    )
-    return order
+def _orders_create(new: Sequence[tuple[OrderData, _Resolved, Version]]) -> None:
+    """Insert the batch's new orders, their lines and first history rows in a few bulk
+    statements (an import of the ERP's history is thousands of orders)."""
+    orders = [
+        Order(
+            partner=resolved.partner,
+            number=f"new-{uuid.uuid4()}",
+            source=OrderSource.ERP,
+            status=item.status,
+            submitted_at=item.ordered_at,
+            erp_status_changed_at=version[0],
+            erp_status_sequence=version[1],
+            **_order_values(item, resolved, None),
+        )
+        for item, resolved, version in new
+    ]
+    Order.objects.bulk_create(orders, batch_size=500)
+    for order in orders:
+        # Our number for an order made in the ERP: its own series, never a portal one.
+        order.number = f"{ERP_NUMBER_PREFIX}{order.pk:06d}"
+    Order.objects.bulk_update(orders, ["number"], batch_size=500)
+    lines: list[OrderLine] = []
+    history: list[OrderStatusChange] = []
+    for order, (item, resolved, _version) in zip(orders, new, strict=True):
+        for line in resolved.lines:
+            line.order = order
+            lines.append(line)
+        # The status it came with starts its history (as it would have, had it begun here).
+        history.append(
+            OrderStatusChange(
+                order=order, from_status="", to_status=item.status, source=StatusChangeSource.ERP
+            )
+        )
+    OrderLine.objects.bulk_create(lines, batch_size=1000)
+    OrderStatusChange.objects.bulk_create(history, batch_size=1000)
 
 
 def _order_update(
@@ -474,6 +491,7 @@ def orders_upsert(*, items: Sequence[OrderData], source: str) -> BatchOutcome:
     for line in OrderLine.objects.filter(order_id__in=existing_ids).order_by("position", "pk"):
         current_lines.setdefault(line.order_id, []).append(line)
 
+    new: list[tuple[OrderData, _Resolved, Version]] = []
     for index, item in unique:
         try:
             resolved = _resolve(item, refs)
@@ -493,8 +511,7 @@ def orders_upsert(*, items: Sequence[OrderData], source: str) -> BatchOutcome:
             continue
         version = (item.status_changed_at or item.ordered_at, item.status_sequence)
         if order is None:
-            order = _order_create(item, resolved, version)
-            by_erp_id[item.erp_id] = order
+            new.append((item, resolved, version))
             outcome.add(ItemOutcome(index, item.erp_id, "created"))
             continue
         step = _status_step(order, item.status, version)
@@ -508,6 +525,7 @@ def orders_upsert(*, items: Sequence[OrderData], source: str) -> BatchOutcome:
         elif step == "same":
             _version_keep(order, version)
         outcome.add(ItemOutcome(index, item.erp_id, "updated" if changed else "unchanged"))
+    _orders_create(new)
     outcome.items.sort(key=lambda item: item.index)
     record_exchange(source, "orders", outcome)
     return outcome

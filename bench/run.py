@@ -92,7 +92,7 @@ class Setup:
     brand_id: int
 
 
-def _setup(size: str, seed: int, log: Callable[[str], None]) -> Setup:
+def _setup(size: str, seed: int, log: Callable[[str], None], reuse: bool = False) -> Setup:
     from django.core.management import call_command
     from django.test import Client
     from django.utils import timezone
@@ -107,11 +107,16 @@ def _setup(size: str, seed: int, log: Callable[[str], None]) -> Setup:
     began = time.perf_counter()
     call_command("migrate", verbosity=0)
     log(f"migrated in {time.perf_counter() - began:.1f} s")
-    dataset_generate(size=size, seed=seed, log=lambda line: log("  " + line))
+    if reuse and Partner.objects.exists():
+        log("reusing the data set already in the database (--reuse)")
+    else:
+        dataset_generate(size=size, seed=seed, log=lambda line: log("  " + line))
     partner = Partner.objects.order_by("pk").first()
     assert partner is not None
-    user = User.objects.create_user(email="bench@example.com", password=None)
-    membership_create(partner=partner, user=user)
+    user = User.objects.filter(email="bench@example.com").first()
+    if user is None:
+        user = User.objects.create_user(email="bench@example.com", password=None)
+        membership_create(partner=partner, user=user)
     client = Client()
     client.force_login(user)
     session = client.session
@@ -1185,7 +1190,7 @@ def child(args: argparse.Namespace) -> int:
         print(f"[{args.db}] {line}", flush=True)
 
     django.setup()
-    setup = _setup(args.size, args.seed, log)
+    setup = _setup(args.size, args.seed, log, reuse=args.reuse)
     results = []
     for bench_id, run in _selected(args).items():
         began = time.perf_counter()
@@ -1227,6 +1232,18 @@ def _postgres_recreate(url: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def _postgres_exists(url: str) -> bool:
+    import psycopg
+
+    parsed = urlparse(url)
+    admin = urlunparse(parsed._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        found = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (parsed.path.strip("/"),)
+        ).fetchone()
+    return found is not None
+
+
 def _postgres_drop(url: str) -> None:
     import psycopg
 
@@ -1244,6 +1261,8 @@ def _run_child(db: str, database_url: str, args: argparse.Namespace) -> list[dic
     command = [sys.executable, "-m", "bench.run", "--child", "--db", db, "--out", str(out)]
     command += ["--size", args.size, "--seed", str(args.seed)]
     command += ["--rounds", str(args.rounds), "--warmup", str(args.warmup)]
+    if args.reuse:
+        command += ["--reuse"]
     if args.only:
         command += ["--only", args.only]
     subprocess.run(command, cwd=ROOT, env=env, check=True)  # noqa: S603 (our own module)
@@ -1292,18 +1311,20 @@ def parent(args: argparse.Namespace) -> int:
             if url is None:
                 skipped.append("postgresql (not reachable)")
                 continue
-            _postgres_recreate(url)
+            if not (args.reuse and _postgres_exists(url)):
+                _postgres_recreate(url)
             try:
                 results += _run_child(db, url, args)
             finally:
-                if not args.keep:
+                if not (args.keep or args.reuse):
                     _postgres_drop(url)
         else:
             path = VAR / f"bench-{args.size}.sqlite3"
-            for stale in VAR.glob(f"bench-{args.size}.sqlite3*"):
-                stale.unlink()
+            if not (args.reuse and path.exists()):
+                for stale in VAR.glob(f"bench-{args.size}.sqlite3*"):
+                    stale.unlink()
             results += _run_child(db, f"sqlite:///{path}", args)
-            if not args.keep:
+            if not (args.keep or args.reuse):
                 for stale in VAR.glob(f"bench-{args.size}.sqlite3*"):
                     stale.unlink()
     print()
@@ -1340,6 +1361,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=20, help="unmeasured rounds first")
     parser.add_argument("--smoke", action="store_true", help="CI: data set S, few rounds")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark databases")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure on the databases a --keep (or --reuse) run left, without writing the "
+        "data set again (same --size and --seed); they are kept",
+    )
     parser.add_argument(
         "--only", help=f"run only these benchmarks, comma-separated ({', '.join(BENCHMARKS)})"
     )

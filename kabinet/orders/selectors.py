@@ -16,8 +16,8 @@ from django.db.models.lookups import GreaterThanOrEqual, LessThan
 from django.utils import timezone
 
 from kabinet.accounts.models import User
-from kabinet.catalog.models import Price, PriceList, Variant
-from kabinet.catalog.selectors import MAX_ID
+from kabinet.catalog.models import Variant
+from kabinet.catalog.selectors import MAX_ID, agreement_prices
 from kabinet.orders.models import (
     NUMBER_FIELDS,
     CartLine,
@@ -68,12 +68,6 @@ class CartView:
     unavailable_count: int = 0
 
 
-def _price_list(agreement: Agreement | None) -> PriceList | None:
-    if agreement is None:
-        return None
-    return PriceList.objects.filter(code=agreement.price_list).first()
-
-
 def cart_view(
     *, partner: Partner, user: User, agreement: Agreement | None, line_id: int | None = None
 ) -> CartView:
@@ -83,16 +77,9 @@ def cart_view(
 
     With `line_id`, only that line is in `lines` (an htmx row update); totals still cover the
     whole cart."""
-    price_list = _price_list(agreement)
     lines = CartLine.objects.of_cart(partner=partner, user_id=user.pk)
-    prices: dict[int, Decimal] = {}
-    if price_list is not None:
-        prices = dict(
-            Price.objects.filter(
-                price_list=price_list, variant__in=lines.values("variant_id")
-            ).values_list("variant_id", "amount")
-        )
-    currency = price_list.currency if price_list else ""
+    priced = agreement_prices(agreement=agreement, variant_ids=lines.values("variant_id"))
+    prices, currency = priced.amounts, priced.currency
     totals: dict[str, Decimal] = {}
     shown: list[CartLineView] = []
     count = unavailable = 0

@@ -192,7 +192,7 @@ class Order(models.Model):
     # The version of the last status the ERP set (its change time, then its sequence number
     # within that time): an older or repeated status message changes nothing (R17).
     erp_status_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    erp_status_sequence = models.PositiveBigIntegerField(default=0, editable=False)
+    erp_status_sequence = models.PositiveBigIntegerField(default=0, db_default=0, editable=False)
     # The checkout form's one-time key (R18): posting the same form twice finds the order it
     # made the first time instead of making another.
     checkout_key = models.UUIDField(unique=True, null=True, blank=True, editable=False)

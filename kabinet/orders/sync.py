@@ -20,6 +20,7 @@ from typing import Literal
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kabinet.catalog.models import Variant
@@ -456,7 +457,7 @@ def _order_update(
     values = _order_values(item, resolved, order)
     changed = [name for name, value in values.items() if getattr(order, name) != value]
     if changed:
-        Order.objects.filter(pk=order.pk).update(**values)
+        Order.objects.filter(pk=order.pk).update(**values, updated_at=timezone.now())
     if [_line_key(line) for line in current_lines] != [_line_key(line) for line in resolved.lines]:
         OrderLine.objects.filter(order=order).delete()
         for line in resolved.lines:

@@ -338,3 +338,16 @@ KABINET_SUPPLIER_NAME = os.environ.get("KABINET_SUPPLIER_NAME", "МедТехС�
 # Catalog: stock as a number, or as a level ("many" above the threshold, "few" below).
 CATALOG_STOCK_DISPLAY = os.environ.get("CATALOG_STOCK_DISPLAY", "level")
 CATALOG_STOCK_MANY = int(os.environ.get("CATALOG_STOCK_MANY", "20"))
+
+# --- ERP exchange: the outbox relay (docs/erp-exchange.md, "Outbound messages") -----------
+# Woken on commit of every outbox message; the scheduler's every-minute run catches the rest.
+OUTBOX_RELAY_WAKE = "kabinet.integrations.erp.relay.relay_wake"
+# A message is parked as failed (staff retry it) after this many attempts.
+OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "10"))
+# Retry n waits about base × 2^(n-1) seconds (with jitter), never more than the cap.
+OUTBOX_RETRY_BASE_SECONDS = float(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", "10"))
+OUTBOX_RETRY_CAP_SECONDS = float(os.environ.get("OUTBOX_RETRY_CAP_SECONDS", "3600"))
+OUTBOX_DELIVERY_TIMEOUT = float(os.environ.get("OUTBOX_DELIVERY_TIMEOUT", "10"))
+# A claimed message is not claimed again for this long: longer than a delivery can take,
+# so only a relay that died mid-delivery lets it go to another.
+OUTBOX_LEASE_SECONDS = float(os.environ.get("OUTBOX_LEASE_SECONDS", "60"))

@@ -31,6 +31,7 @@ from kabinet.orders.models import (
     OrderStatusChange,
     StatusChangeSource,
 )
+from kabinet.orders.outbox_events import order_submitted_announce
 from kabinet.orders.services import cart_lines_add
 from kabinet.orders.statuses import TransitionRefused, order_reprice
 from kabinet.partners.models import Agreement, Counterparty, DeliveryAddress, Partner
@@ -222,6 +223,8 @@ def order_place(
         total=str(order.total),
         currency=order.currency,
     )
+    if submit:
+        order_submitted_announce(order)
     return order, True
 
 

@@ -30,6 +30,7 @@ from kabinet.orders.models import (
     OrderStatusChange,
     StatusChangeSource,
 )
+from kabinet.orders.outbox_events import order_cancelled_announce, order_submitted_announce
 from kabinet.partners.models import Partner
 
 S = OrderStatus
@@ -165,7 +166,7 @@ def order_submit(*, partner: Partner, order_id: int, actor: User) -> Order:
         raise TransitionRefused(order, S.SUBMITTED)
     order_reprice(order)
     now = timezone.now()
-    return _move(
+    order = _move(
         order,
         S.SUBMITTED,
         actor=actor,
@@ -173,13 +174,16 @@ def order_submit(*, partner: Partner, order_id: int, actor: User) -> Order:
         submitted_at=now,
         ordered_at=now,
     )
+    order_submitted_announce(order)
+    return order
 
 
 @transaction.atomic
 def order_cancel(*, partner: Partner, order_id: int, actor: User, note: str = "") -> Order:
     """A partner withdraws its draft or an order the supplier has not accepted yet."""
     order = _locked(order_id, partner)
-    return _move(
+    from_status = order.status
+    order = _move(
         order,
         S.CANCELLED,
         actor=actor,
@@ -187,18 +191,23 @@ def order_cancel(*, partner: Partner, order_id: int, actor: User, note: str = ""
         note=note,
         allowed_from=PARTNER_CANCELLABLE,
     )
+    order_cancelled_announce(
+        order, from_status=from_status, note=note, by=StatusChangeSource.PARTNER
+    )
+    return order
 
 
 def _staff_transition(to_status: str) -> Callable[..., Order]:
     @transaction.atomic
     def transition(*, order_id: int, actor: User, note: str = "") -> Order:
-        return _move(
-            _locked(order_id, None),
-            to_status,
-            actor=actor,
-            source=StatusChangeSource.STAFF,
-            note=note,
-        )
+        order = _locked(order_id, None)
+        from_status = order.status
+        order = _move(order, to_status, actor=actor, source=StatusChangeSource.STAFF, note=note)
+        if to_status == S.CANCELLED:
+            order_cancelled_announce(
+                order, from_status=from_status, note=note, by=StatusChangeSource.STAFF
+            )
+        return order
 
     transition.__name__ = f"order_{to_status}_by_staff"
     transition.__doc__ = f"Staff move an order to {to_status!r} (until the ERP drives it)."

@@ -5,9 +5,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from kabinet.outbox.models import OutboxMessage, Topic
+from kabinet.accounts.audit import audit_record
+from kabinet.accounts.models import AuditKind, User
+from kabinet.outbox.models import MessageStatus, OutboxMessage, Topic
 from kabinet.partners.models import Partner
 
 
@@ -43,3 +46,39 @@ def _relay_wake() -> None:
     hook = getattr(settings, "OUTBOX_RELAY_WAKE", "")
     if hook:
         import_string(hook)()
+
+
+class NotFailed(Exception):
+    """Only a failed message is retried by hand; a pending one is on its way already."""
+
+
+@transaction.atomic
+def outbox_retry(*, message: OutboxMessage, actor: User | None) -> OutboxMessage:
+    """Give a failed message a fresh set of attempts, starting now."""
+    updated = OutboxMessage.objects.filter(pk=message.pk, status=MessageStatus.FAILED).update(
+        status=MessageStatus.PENDING, attempts=0, next_attempt_at=timezone.now()
+    )
+    if not updated:
+        raise NotFailed(message.pk)
+    audit_record(
+        AuditKind.OUTBOX_RETRIED,
+        actor=actor,
+        partner_id=message.partner_id,
+        message=str(message.key),
+        topic=message.topic,
+        object=f"{message.object_type}:{message.object_id}",
+    )
+    transaction.on_commit(_relay_wake)
+    message.refresh_from_db()
+    return message
+
+
+@transaction.atomic
+def outbox_retry_all_failed(*, actor: User | None) -> int:
+    """Retry every failed message; how many there were."""
+    failed = list(
+        OutboxMessage.objects.select_for_update().filter(status=MessageStatus.FAILED).order_by("pk")
+    )
+    for message in failed:
+        outbox_retry(message=message, actor=actor)
+    return len(failed)

@@ -68,6 +68,7 @@ class FakeErp:
     def _db(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")  # durable enough for a fake, and fast
         return db
 
     def secret(self) -> str:
@@ -144,6 +145,10 @@ class FakeErp:
 def _handler(erp: FakeErp) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as a real ERP's server would
+        # Headers and body in one segment: written apart, Nagle and delayed ACKs would add
+        # 40 ms to every answer.
+        wbufsize = 64 * 1024
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # one line per delivery would drown the demo's console

@@ -25,6 +25,7 @@ TOPIC_HEADER = "X-Kabinet-Topic"
 TIMESTAMP_HEADER = "X-Kabinet-Timestamp"
 SIGNATURE_HEADER = "X-Kabinet-Signature"
 ERROR_TEXT_LIMIT = 500
+DOWN = frozenset({502, 503, 504})
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -42,6 +43,9 @@ class DeliveryResult:
     http_status: int | None
     error: str  # empty when delivered
     refused: bool = False  # the ERP answered 4xx: it looked at the message and said no
+    # Not reached, or it said it is unavailable: no point sending it the next message now.
+    # (A lost or late answer is this message's problem: the ERP may well have applied it.)
+    erp_down: bool = False
 
 
 class ErpClient:
@@ -66,6 +70,9 @@ class ErpClient:
         }
         try:
             response = self._http.post(url, content=body, headers=headers)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            error = f"unreachable: {type(exc).__name__}: {exc}"[:ERROR_TEXT_LIMIT]
+            return DeliveryResult(False, None, error, erp_down=True)
         except httpx.TimeoutException as exc:
             return DeliveryResult(False, None, f"timeout: {type(exc).__name__}")
         except httpx.HTTPError as exc:
@@ -74,4 +81,6 @@ class ErpClient:
         if 200 <= status < 300 or status == 409:
             return DeliveryResult(True, status, "")
         text = response.text[:ERROR_TEXT_LIMIT]
-        return DeliveryResult(False, status, f"HTTP {status}: {text}", refused=status < 500)
+        return DeliveryResult(
+            False, status, f"HTTP {status}: {text}", refused=status < 500, erp_down=status in DOWN
+        )

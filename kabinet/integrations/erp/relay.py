@@ -8,6 +8,9 @@ transaction and records the answer in another short transaction:
 - 2xx or 409: delivered;
 - anything else (4xx, 5xx, a timeout, a dropped connection): retried after an exponential
   backoff with jitter, capped; `failed` after OUTBOX_MAX_ATTEMPTS, for staff to retry.
+  When the ERP looks down (unreachable, or 502/503/504) the run stops and every pending message is
+  held back until that message's retry: the queue probes the ERP with its oldest message
+  instead of sending it thousands of requests, and resumes in order once it answers.
 A relay killed mid-delivery records nothing: the message's lease runs out and it is delivered
 again with the same idempotency key, which the ERP de-duplicates — at least once on the wire,
 exactly once in effect.
@@ -139,6 +142,23 @@ def _record(claimed: _Claimed, result: DeliveryResult) -> str:
         return MessageStatus.PENDING
 
 
+def _hold_back(failed: _Claimed, rest: list[_Claimed]) -> None:
+    """The ERP is down: give back the rest of the batch untried, and hold every pending
+    message until the failed one's retry."""
+    until = OutboxMessage.objects.filter(
+        pk=failed.message.pk, status=MessageStatus.PENDING
+    ).values_list("next_attempt_at", flat=True).first() or timezone.now() + retry_delay(1)
+    with transaction.atomic():
+        for claimed in rest:
+            OutboxMessage.objects.filter(
+                pk=claimed.message.pk, status=MessageStatus.PENDING, attempts=claimed.attempts
+            ).update(attempts=F("attempts") - 1, next_attempt_at=until)
+            DeliveryAttempt.objects.filter(pk=claimed.attempt.pk).delete()
+        OutboxMessage.objects.filter(
+            status=MessageStatus.PENDING, next_attempt_at__lt=until
+        ).update(next_attempt_at=until)
+
+
 def relay_run(*, budget_seconds: float = RUN_BUDGET_SECONDS) -> dict[str, int]:
     """Deliver due messages until none is due or the budget is spent. Returns counts."""
     counts = {"delivered": 0, "retry": 0, "failed": 0}
@@ -152,7 +172,7 @@ def relay_run(*, budget_seconds: float = RUN_BUDGET_SECONDS) -> dict[str, int]:
             batch = _claim(BATCH_SIZE)
             if not batch:
                 break
-            for claimed in batch:
+            for index, claimed in enumerate(batch):
                 result = client.deliver(
                     url=target.outbound_url,
                     secret=target.outbound_secret,
@@ -164,8 +184,15 @@ def relay_run(*, budget_seconds: float = RUN_BUDGET_SECONDS) -> dict[str, int]:
                 counts["retry" if status == MessageStatus.PENDING else status] += 1
                 if not result.delivered:
                     logger.warning("Outbox %s not delivered: %s", claimed.message.key, result.error)
+                if result.erp_down:
+                    _hold_back(claimed, batch[index + 1 :])
+                    return _finish_run(counts)
     finally:
         client.close()
+    return _finish_run(counts)
+
+
+def _finish_run(counts: dict[str, int]) -> dict[str, int]:
     _schedule_next()
     return counts
 

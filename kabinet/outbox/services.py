@@ -1,6 +1,7 @@
 """Writing outbox messages. Only domain services call `outbox_write`, inside their own
 transaction: the message commits or rolls back with the change it announces."""
 
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -10,7 +11,13 @@ from django.utils.module_loading import import_string
 
 from kabinet.accounts.audit import audit_record
 from kabinet.accounts.models import AuditKind, User
-from kabinet.outbox.models import MessageStatus, OutboxMessage, Topic
+from kabinet.outbox.models import (
+    AttemptOutcome,
+    DeliveryAttempt,
+    MessageStatus,
+    OutboxMessage,
+    Topic,
+)
 from kabinet.partners.models import Partner
 
 
@@ -82,3 +89,37 @@ def outbox_retry_all_failed(*, actor: User | None) -> int:
     for message in failed:
         outbox_retry(message=message, actor=actor)
     return len(failed)
+
+
+class AckOutcome:
+    ACKNOWLEDGED = "acknowledged"
+    ALREADY = "already_acknowledged"
+    UNKNOWN = "unknown_key"
+
+
+@transaction.atomic
+def outbox_acknowledge(*, keys: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Pull mode: the ERP has applied these messages. Idempotent: a key acknowledged again
+    (or delivered by push) is reported as such and changes nothing."""
+    now = timezone.now()
+    found = {
+        message.key: message
+        for message in OutboxMessage.objects.select_for_update().filter(key__in=keys)
+    }
+    outcomes: dict[uuid.UUID, str] = {}
+    for key in keys:
+        message = found.get(key)
+        if message is None:
+            outcomes[key] = AckOutcome.UNKNOWN
+        elif message.status == MessageStatus.DELIVERED:
+            outcomes[key] = AckOutcome.ALREADY
+        else:
+            OutboxMessage.objects.filter(pk=message.pk).update(
+                status=MessageStatus.DELIVERED, delivered_at=now, last_error=""
+            )
+            DeliveryAttempt.objects.create(
+                message=message, started_at=now, finished_at=now, outcome=AttemptOutcome.DELIVERED
+            )
+            message.status = MessageStatus.DELIVERED
+            outcomes[key] = AckOutcome.ACKNOWLEDGED
+    return outcomes

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from kabinet.integrations.erp import inbound
+from kabinet.integrations.erp import events, inbound
 from kabinet.integrations.erp.exchange import ApiError, TokenAuth
 
 api = NinjaAPI(
@@ -87,6 +87,7 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 
 api.add_router("/v1/", inbound.router)
+api.add_router("/v1/", events.router)
 
 
 def urlpatterns() -> list[URLPattern | URLResolver]:

@@ -16,6 +16,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("kabinet.content.urls")),
     path("", include("kabinet.catalog.urls")),
     path("", include("kabinet.orders.urls")),
+    path("", include("kabinet.integrations.urls")),
     path("api/", include((exchange_api.urlpatterns(), "exchange_api"))),
     path("admin/", admin.site.urls),
 ]

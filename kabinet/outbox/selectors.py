@@ -93,6 +93,8 @@ def order_sync_state(*, order: Order) -> OrderSync | None:
     draft, an order that came from the ERP). One query."""
     if order.erp_number:
         return OrderSync(SyncState.ACCEPTED, None, order.erp_number)
+    if order.is_draft or order.from_erp:
+        return None  # no query: the ERP is never told of these
     message = (
         OutboxMessage.objects.filter(
             object_type="order", object_id=str(order.pk), topic=Topic.ORDER_SUBMITTED

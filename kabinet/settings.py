@@ -335,6 +335,8 @@ LOGGING = {
 
 # --- Kabinet ----------------------------------------------------------------------------------
 KABINET_SUPPLIER_NAME = os.environ.get("KABINET_SUPPLIER_NAME", "МедТехСнаб")
+# Who hears of a submitted order when its partner has no manager (empty: nobody).
+ORDERS_NOTIFY_EMAIL = os.environ.get("ORDERS_NOTIFY_EMAIL", "")
 # Catalog: stock as a number, or as a level ("many" above the threshold, "few" below).
 CATALOG_STOCK_DISPLAY = os.environ.get("CATALOG_STOCK_DISPLAY", "level")
 CATALOG_STOCK_MANY = int(os.environ.get("CATALOG_STOCK_MANY", "20"))

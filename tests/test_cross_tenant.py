@@ -86,6 +86,22 @@ def _quick_order_of_b(b: Partner) -> dict[str, Any]:
     return {"import_id": quick_order_import_of(b, member.user).pk}
 
 
+def _article_of_b(b: Partner) -> dict[str, Any]:
+    """One of B's own article codes."""
+    from kabinet.catalog.tests.factories import PartnerArticleFactory
+
+    return {"article_id": PartnerArticleFactory.create(partner=b, code="BETA-OWN-1").pk}
+
+
+def _article_upload_of_b(b: Partner) -> dict[str, Any]:
+    """A table of own codes B's user uploaded, waiting for confirmation."""
+    from kabinet.catalog.tests.factories import article_upload_of
+
+    member = b.memberships.order_by("pk").first()
+    assert member is not None
+    return {"upload_id": article_upload_of(b, member.user).pk}
+
+
 # URL name → the parameters naming one of partner B's objects.
 OBJECT_ROUTES: dict[str, ParamsFactory] = {
     "partners:staff_card": lambda b: {"partner_id": b.pk},
@@ -105,6 +121,10 @@ OBJECT_ROUTES: dict[str, ParamsFactory] = {
     "partners:staff_user_expiry": _user,
     "partners:staff_user_password": _user,
     "catalog:product": _product_of_b,
+    "catalog:own_code_delete": _article_of_b,
+    "catalog:own_codes_report": _article_upload_of_b,
+    "catalog:own_codes_apply": _article_upload_of_b,
+    "catalog:own_codes_discard": _article_upload_of_b,
     "orders:line_quantity": _cart_line_of_b,
     "orders:line_remove": _cart_line_of_b,
     "orders:detail": _draft_of_b,  # a draft's page is also its edit form (POST saves)

@@ -33,6 +33,18 @@ def _own_quick_order(partner: Partner, user: User) -> int:
     return quick_order_import_of(partner, user).pk
 
 
+def _own_article(partner: Partner) -> int:
+    from kabinet.catalog.tests.factories import PartnerArticleFactory
+
+    return PartnerArticleFactory.create(partner=partner).pk
+
+
+def _own_article_upload(partner: Partner, user: User) -> int:
+    from kabinet.catalog.tests.factories import article_upload_of
+
+    return article_upload_of(partner, user).pk
+
+
 def _urls(partner: Partner, user: User) -> list[str]:
     """Every portal URL, its parameters naming the partner's own objects so views really run.
     (Django's admin has its own CSRF-protected forms and is Django's to test.)"""
@@ -47,6 +59,8 @@ def _urls(partner: Partner, user: User) -> list[str]:
         "uidb64": "MQ",
         "line_id": _own_cart_line(partner, user),
         "import_id": _own_quick_order(partner, user),
+        "article_id": _own_article(partner),
+        "upload_id": _own_article_upload(partner, user),
     }
     routes: list[Route] = [r for r in all_routes() if not r.route.startswith("admin/")]
     return [

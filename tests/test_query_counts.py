@@ -55,7 +55,12 @@ ANONYMOUS_PAGES = {
     "accounts:login": 0,
 }
 # Routes that are not pages listing data: actions (POST), probes and the admin.
+BULK_WRITE_SUFFIXES = ("_upsert_operation", "_delete_operation", "_archive_operation")
+
 NOT_LIST_PAGES = {
+    "exchange_api:openapi-json": "the API's schema, no data",
+    "exchange_api:openapi-view": "the API's docs page, no data",
+    "exchange_api:api-root": "ninja's root, not a page",
     "web:healthz": "a probe, not a page; its queries are fixed (see test_healthz)",
     "accounts:logout": "POST action",
     "accounts:language": "POST action",
@@ -110,6 +115,12 @@ NOT_LIST_PAGES = {
     "exchange_api:events_poll": "an API list: pinned in kabinet/integrations/tests/"
     "test_events_api.py",
     "exchange_api:events_ack": "API action",
+    "catalog:own_codes_upload": "a form",
+    "catalog:own_codes_export": "a download: one streamed query",
+    "catalog:own_codes_template": "a download of a constant file, no query of its own",
+    "catalog:own_codes_apply": "POST action",
+    "catalog:own_codes_discard": "POST action",
+    "catalog:own_code_delete": "POST action",
 }
 
 
@@ -121,8 +132,16 @@ def test_every_page_is_pinned() -> None:
     pinned |= {"orders:checkout", "orders:list", "orders:detail"}  # below, with orders
     pinned |= {"orders:staff_list", "orders:staff_detail"}
     pinned |= set(QUICK_ORDER_PAGES) | {"orders:quick_order"}  # pinned below, with growth
+    pinned |= {"catalog:own_codes", "catalog:own_codes_report"}  # below, with growth
     pinned |= set(NOT_LIST_PAGES)
     pinned |= {"integrations:staff_list", "integrations:outbox", "integrations:outbox_message"}
+    # The exchange API's bulk writes (POST only) cost per batch, not per page: P5 and the
+    # inbound tests measure them. A read operation (a list) must be pinned like a page.
+    pinned |= {
+        route.name
+        for route in all_routes()
+        if route.name.startswith("exchange_api:") and route.name.endswith(BULK_WRITE_SUFFIXES)
+    }
     missing = [
         route.name
         for route in all_routes()
@@ -383,12 +402,14 @@ def _grow_orders(partner: Partner, user: User, times: int = 3, lines: int = 3) -
 
 # The order lists: user, memberships; counterparties (the filter), orders with their
 # counterparty. Staff: user, memberships, permissions (2), orders with partner and
-# counterparty.
+# counterparty. A number search counts its matches first (a bounded count: selectors'
+# `_page_order`).
 ORDER_PAGES = {
     "orders:list": ("", 4),
-    "orders:list filtered": ("?status=submitted&number=K&date_from=2020-01-01&counterparty=1", 4),
+    "orders:list filtered": ("?status=submitted&number=K&date_from=2020-01-01&counterparty=1", 5),
     "orders:staff_list": ("", 5),
     "orders:staff_list filtered": ("?status=submitted&partner=1&date_to=2100-01-01", 5),
+    "orders:staff_list by number": ("?number=k-&status=closed&status=submitted", 6),
 }
 
 
@@ -579,3 +600,35 @@ def test_integrations_page(db: None) -> None:
                 integration_token_create(integration=integration, name="t", actor=None)
 
     _assert_fixed(signed_in(admin), reverse("integrations:staff_list"), 6, grow)
+
+
+# A partner's own article codes (ORD2). The list: user, memberships, the count and the page
+# of codes (with SKU, EAN and product name joined), searched or not, at any page.
+OWN_CODE_PAGES = {"first": ("", 4), "search": ("?q=ART", 4), "deep": ("?page=2", 4)}
+
+
+@pytest.mark.parametrize("case", sorted(OWN_CODE_PAGES))
+def test_own_codes_list(case: str, partner_user: User, partner_a: Partner) -> None:
+    from kabinet.catalog.tests.factories import PartnerArticleFactory
+
+    def grow() -> None:
+        PartnerArticleFactory.create_batch(60, partner=partner_a)
+
+    query, pinned = OWN_CODE_PAGES[case]
+    url = reverse("catalog:own_codes") + query
+    _assert_fixed(signed_in(partner_user), url, pinned, grow)
+
+
+def test_own_codes_report(partner_user: User, partner_a: Partner) -> None:
+    """User, memberships, the upload, the stored rows of its codes, the partner's count, the
+    SKUs and names of the codes shown: whatever the size of the file."""
+    from kabinet.catalog.tests.factories import article_upload_of
+
+    client = signed_in(partner_user)
+    counts = []
+    for size in (2, 80):
+        upload = article_upload_of(partner_a, partner_user, codes=size)
+        url = reverse("catalog:own_codes_report", kwargs={"upload_id": upload.pk})
+        client.get(url)  # per-process caches warmed
+        counts.append(_count(client, url))
+    assert counts == [6, 6], counts

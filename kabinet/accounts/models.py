@@ -141,6 +141,11 @@ class AuditKind(models.TextChoices):
     API_TOKEN_REVOKED = "api_token_revoked", _("API token revoked")
     ERP_EXCHANGE = "erp_exchange", _("data received from the ERP")
     OUTBOX_RETRIED = "outbox_retried", _("delivery to the ERP retried")
+    PRICES_SYNCED = "prices_synced", _("prices loaded from the ERP")
+    PRICES_DELETED = "prices_deleted", _("prices deleted by the ERP")
+    STOCK_SYNCED = "stock_synced", _("stock loaded from the ERP")
+    ARTICLE_CODES_UPLOADED = "article_codes_uploaded", _("own article codes uploaded")
+    ARTICLE_CODE_DELETED = "article_code_deleted", _("own article code deleted")
 
 
 class AuditEvent(models.Model):

@@ -7,11 +7,13 @@ variant is available under an agreement when that price list has a price for it.
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.db.models.functions import Upper
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kabinet.partners.models import Partner
+from kabinet.partners.models import Partner, PartnerOwnedQuerySet
 
 
 class Section(models.Model):
@@ -198,15 +200,56 @@ class PartnerArticle(models.Model):
     )
     code = models.CharField(_("article code"), max_length=64)
 
+    objects = PartnerOwnedQuerySet["PartnerArticle"].as_manager()
+
     class Meta:
         verbose_name = _("partner's article code")
         verbose_name_plural = _("partners' article codes")
         constraints = [
             models.UniqueConstraint(fields=["partner", "code"], name="catalog_article_unique")
         ]
+        indexes = [
+            # Codes are matched ignoring case (quick order, the upload of own codes).
+            models.Index("partner", Upper("code"), name="catalog_article_code_upper"),
+        ]
 
     def __str__(self) -> str:
         return self.code
+
+
+class ArticleUpload(models.Model):
+    """A table of a partner's own article codes as uploaded and checked, waiting for the
+    user to confirm it (catalog.own_codes). The file itself is not kept: `entries` holds
+    the codes recognised ([row, code, variant id]), `rejected` the rows refused ([row, code,
+    SKU or EAN, reason]). PartnerArticle is untouched until the upload is applied, which
+    deletes it; a user has at most one upload per partner (a new one replaces it).
+    """
+
+    partner = models.ForeignKey(
+        Partner, verbose_name=_("partner"), related_name="article_uploads", on_delete=models.CASCADE
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        related_name="article_uploads",
+        on_delete=models.CASCADE,
+    )
+    file_name = models.CharField(_("file name"), max_length=120)
+    rows_read = models.PositiveIntegerField(_("rows read"), default=0)
+    header = models.BooleanField(default=False)  # the first row was taken as column names
+    entries = models.JSONField(default=list, blank=True)
+    rejected = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+
+    objects = PartnerOwnedQuerySet["ArticleUpload"].as_manager()
+
+    class Meta:
+        verbose_name = _("upload of article codes")
+        verbose_name_plural = _("uploads of article codes")
+        indexes = [models.Index(fields=["partner", "user"], name="catalog_articleupload_owner")]
+
+    def __str__(self) -> str:
+        return self.file_name
 
 
 class Listing(models.Model):

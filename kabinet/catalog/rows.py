@@ -10,7 +10,7 @@ wrapper). kabinet/catalog/tests/test_rows.py checks the output against the filte
 escaping with hostile names.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from decimal import Decimal
 from html import escape as _e
 from urllib.parse import urlencode
@@ -24,7 +24,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from kabinet.catalog.models import Product
+from kabinet.catalog.models import Brand, Product
 from kabinet.catalog.selectors import CatalogPage, CatalogRow, SectionNode
 from kabinet.catalog.templatetags.catalog import CURRENCY_SIGNS, stock_level
 
@@ -76,6 +76,27 @@ data-testid="show-more">{label}</a>
 """
 
 TREE_LINK = '<a href="{url}" class="catalog-section-link{active}"{current}>{name}</a>'
+
+BRANDS = """<fieldset class="mb-3">
+  <legend class="catalog-filter-title">{legend}</legend>
+  <div class="catalog-brands">
+{items}  </div>
+</fieldset>
+"""
+BRAND = """    <div class="form-check">
+      <input class="form-check-input" type="checkbox" name="brand" value="{pk}" \
+id="catalog-brand-{pk}"{checked}>
+      <label class="form-check-label" for="catalog-brand-{pk}">{name}</label>
+    </div>
+"""
+ATTRIBUTE = """<div class="mb-3">
+  <label class="catalog-filter-title" for="catalog-attr-{key}">{label}</label>
+  <select class="form-select form-select-sm" name="attr_{key}" id="catalog-attr-{key}">
+    <option value="">{any}</option>
+{options}  </select>
+</div>
+"""
+OPTION = '    <option value="{value}"{selected}>{value}</option>\n'
 
 
 def query_string(params: Mapping[str, Sequence[str]], **changes: str | int | None) -> str:
@@ -190,6 +211,37 @@ class CatalogRows:
             more = LIST_MORE if view_mode == "list" else TILE_MORE
             parts.append(more.format(url=url, label=self.show_more))
         return mark_safe("".join(parts))  # noqa: S308 (every value above is escaped)
+
+    def filters(
+        self,
+        brands: Iterable[Brand],
+        brand_ids: Collection[int],
+        attributes: Iterable[tuple[str, object, Sequence[str], str]],
+    ) -> SafeString:
+        """The brand checkboxes and attribute selects of the filter form: `attributes` as
+        (key, label, values on sale, the selected one). A filter with nothing to choose from
+        is left out."""
+        items = "".join(
+            BRAND.format(
+                pk=brand.pk,
+                checked=" checked" if brand.pk in brand_ids else "",
+                name=_e(brand.name),
+            )
+            for brand in brands
+        )
+        parts = [BRANDS.format(legend=_e(_("Brand")), items=items)] if items else []
+        any_value = _e(_("Any"))
+        for key, label, values, selected in attributes:
+            if not values:
+                continue
+            options = "".join(
+                OPTION.format(value=_e(value), selected=" selected" if value == selected else "")
+                for value in values
+            )
+            parts.append(
+                ATTRIBUTE.format(key=_e(key), label=_e(str(label)), any=any_value, options=options)
+            )
+        return mark_safe("".join(parts))  # noqa: S308 (every value is escaped)
 
     def tree(self, nodes: Iterable[SectionNode]) -> SafeString:
         """The section tree, each level opened down to the current section."""

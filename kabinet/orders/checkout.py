@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from kabinet.accounts.audit import audit_record
 from kabinet.accounts.models import AuditKind, User
-from kabinet.catalog.models import Price, PriceList
+from kabinet.catalog.selectors import agreement_prices
 from kabinet.orders.models import (
     Cart,
     CartLine,
@@ -31,6 +31,7 @@ from kabinet.orders.models import (
     OrderStatusChange,
     StatusChangeSource,
 )
+from kabinet.orders.notify import order_submitted_email
 from kabinet.orders.outbox_events import order_submitted_announce
 from kabinet.orders.services import cart_lines_add
 from kabinet.orders.statuses import TransitionRefused, order_reprice
@@ -139,21 +140,11 @@ def order_place(
             raise AlreadyPlaced(latest)
         raise ValidationError(_("Your cart is empty."), code="empty")
 
-    price_list = PriceList.objects.filter(code=details.agreement.price_list).first()
-    prices: dict[int, Decimal] = {}
-    if price_list is not None:
-        prices = dict(
-            Price.objects.filter(
-                price_list=price_list, variant_id__in=[line.variant_id for line in lines]
-            ).values_list("variant_id", "amount")
-        )
-    unavailable = sorted(
-        line.variant.sku
-        for line in lines
-        if line.variant_id not in prices
-        or line.variant.is_archived
-        or line.variant.product.is_archived
+    priced = agreement_prices(
+        agreement=details.agreement, variant_ids=[line.variant_id for line in lines]
     )
+    price_list, prices = priced.price_list, priced.amounts
+    unavailable = sorted(line.variant.sku for line in lines if line.variant_id not in prices)
     if unavailable:
         raise ValidationError(
             _(
@@ -224,6 +215,7 @@ def order_place(
         currency=order.currency,
     )
     if submit:
+        order_submitted_email(order)
         order_submitted_announce(order)
     return order, True
 
@@ -271,17 +263,10 @@ def order_copy_to_cart(
     """Put the order's lines into the user's cart (merged), under `agreement`: lines not on
     sale under it are left out and named. Returns (lines added, SKUs left out)."""
     lines = list(OrderLine.objects.filter(order=order).values_list("variant_id", "sku", "quantity"))
-    price_list = PriceList.objects.filter(code=agreement.price_list).first()
-    on_sale: set[int] = set()
-    if price_list is not None:
-        on_sale = set(
-            Price.objects.filter(
-                price_list=price_list,
-                variant_id__in=[variant_id for variant_id, _sku, _q in lines if variant_id],
-                variant__is_archived=False,
-                variant__product__is_archived=False,
-            ).values_list("variant_id", flat=True)
-        )
+    on_sale = agreement_prices(
+        agreement=agreement,
+        variant_ids=[variant_id for variant_id, _sku, _q in lines if variant_id],
+    ).amounts
     quantities: dict[int, Decimal] = {}
     left_out = []
     for variant_id, sku, quantity in lines:

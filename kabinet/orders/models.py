@@ -6,14 +6,39 @@ taken off sale shows at once (the line is flagged unavailable, not silently drop
 """
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kabinet.catalog.models import Variant
 from kabinet.partners.models import Agreement, Partner, PartnerOwnedQuerySet
+
+
+class NumberKey(models.Func):
+    """A number (ours, the ERP's, a PO's) as the order lists search it: upper-cased, compared
+    code point by code point, so a case-insensitive prefix is one range of an index
+    (`key >= P AND key < P + U+10FFFF`). SQLite compares text that way already; PostgreSQL
+    is told to with COLLATE "C", since in a language's collation the strings that start with
+    P need not lie between those bounds. (On SQLite UPPER is ours: `kabinet.sqlite` folds
+    beyond ASCII, like PostgreSQL's.)"""
+
+    function = "UPPER"
+    arity = 1
+    output_field = models.CharField()
+
+    def as_postgresql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> tuple[str, Any]:
+        sql, params = self.as_sql(compiler, connection, **extra_context)
+        return f'({sql}) COLLATE "C"', params
+
+
+NUMBER_FIELDS = ("number", "erp_number", "po_number")  # what a number search looks in
 
 
 class Cart(models.Model):
@@ -194,6 +219,14 @@ class Order(models.Model):
             ),
             models.Index(fields=["ordered_at", "id"], name="orders_date"),
             models.Index(fields=["status", "ordered_at", "id"], name="orders_status_date"),
+            # The number search: each of the three numbers a prefix range, within a partner
+            # and (staff) across partners.
+            models.Index("partner", NumberKey("number"), name="orders_partner_number_key"),
+            models.Index("partner", NumberKey("erp_number"), name="orders_partner_erp_key"),
+            models.Index("partner", NumberKey("po_number"), name="orders_partner_po_key"),
+            models.Index(NumberKey("number"), name="orders_number_key"),
+            models.Index(NumberKey("erp_number"), name="orders_erp_key"),
+            models.Index(NumberKey("po_number"), name="orders_po_key"),
         ]
 
     def __str__(self) -> str:

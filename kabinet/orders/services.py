@@ -18,7 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kabinet.accounts.models import User
-from kabinet.catalog.models import Price, PriceList, Variant
+from kabinet.catalog.models import Variant
+from kabinet.catalog.selectors import agreement_prices
 from kabinet.orders.models import Cart, CartLine
 from kabinet.partners.models import Agreement, Partner
 
@@ -81,17 +82,7 @@ def cart_lines_add(
         raise ValidationError(
             _("A cart can hold at most %(count)s lines.") % {"count": MAX_LINES}, code="too_many"
         )
-    price_list = PriceList.objects.filter(code=agreement.price_list).first()
-    on_sale: set[int] = set()
-    if price_list is not None:
-        on_sale = set(
-            Price.objects.filter(
-                price_list=price_list,
-                variant_id__in=list(quantities),
-                variant__is_archived=False,
-                variant__product__is_archived=False,
-            ).values_list("variant_id", flat=True)
-        )
+    on_sale = agreement_prices(agreement=agreement, variant_ids=list(quantities)).amounts
     missing = [variant_id for variant_id in quantities if variant_id not in on_sale]
     if missing:
         skus = dict(Variant.objects.filter(pk__in=missing).values_list("pk", "sku"))

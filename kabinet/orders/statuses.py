@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from kabinet.accounts.audit import audit_record
 from kabinet.accounts.models import AuditKind, User
-from kabinet.catalog.models import Price, PriceList
+from kabinet.catalog.selectors import agreement_prices
 from kabinet.orders.models import (
     Order,
     OrderLine,
@@ -30,6 +30,7 @@ from kabinet.orders.models import (
     OrderStatusChange,
     StatusChangeSource,
 )
+from kabinet.orders.notify import order_submitted_email
 from kabinet.orders.outbox_events import order_cancelled_announce, order_submitted_announce
 from kabinet.partners.models import Partner
 
@@ -112,27 +113,12 @@ def _move(
 def order_reprice(order: Order) -> None:
     """Set the draft's line prices and total from its agreement's price list as of now.
     ValidationError (nothing changed) when a line's goods are no longer on sale under it."""
-    price_list = (
-        PriceList.objects.filter(code=order.agreement.price_list).first()
-        if order.agreement
-        else None
+    lines = list(OrderLine.objects.filter(order=order))
+    priced = agreement_prices(
+        agreement=order.agreement, variant_ids=[line.variant_id for line in lines]
     )
-    lines = list(OrderLine.objects.filter(order=order).select_related("variant__product"))
-    prices: dict[int, Decimal] = {}
-    if price_list is not None:
-        prices = dict(
-            Price.objects.filter(
-                price_list=price_list, variant_id__in=[line.variant_id for line in lines]
-            ).values_list("variant_id", "amount")
-        )
-    missing = sorted(
-        line.sku
-        for line in lines
-        if line.variant is None
-        or line.variant_id not in prices
-        or line.variant.is_archived
-        or line.variant.product.is_archived
-    )
+    price_list, prices = priced.price_list, priced.amounts
+    missing = sorted(line.sku for line in lines if line.variant_id not in prices)
     if missing:
         raise ValidationError(
             _("No longer on sale under agreement %(agreement)s: %(skus)s.")
@@ -174,6 +160,7 @@ def order_submit(*, partner: Partner, order_id: int, actor: User) -> Order:
         submitted_at=now,
         ordered_at=now,
     )
+    order_submitted_email(order)
     order_submitted_announce(order)
     return order
 

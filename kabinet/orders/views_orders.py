@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from kabinet.catalog.selectors import MAX_ID
 from kabinet.catalog.views import current_agreement
@@ -160,34 +160,37 @@ def order_list_view(request: PartnerRequest) -> HttpResponse:
     return render(request, "orders/order_list.html", context)
 
 
+# Lazy: in the language of the request, not of whoever imported the module first.
 EXPORT_HEADER = (
-    _("Number"),
-    _("Date"),
-    _("Status"),
-    _("Source"),
-    _("Partner"),
-    _("Counterparty"),
-    _("Agreement"),
-    _("PO number"),
-    _("ERP number"),
-    _("Lines"),
-    _("Total"),
-    _("Currency"),
-    _("Desired date"),
-    _("Delivery address"),
-    _("Comment"),
+    gettext_lazy("Number"),
+    gettext_lazy("Date"),
+    gettext_lazy("Status"),
+    gettext_lazy("Source"),
+    gettext_lazy("Partner"),
+    gettext_lazy("Counterparty"),
+    gettext_lazy("Agreement"),
+    gettext_lazy("PO number"),
+    gettext_lazy("ERP number"),
+    gettext_lazy("Lines"),
+    gettext_lazy("Total"),
+    gettext_lazy("Currency"),
+    gettext_lazy("Desired date"),
+    gettext_lazy("Delivery address"),
+    gettext_lazy("Comment"),
 )
 
 
 def export_response(rows: Iterable[tuple[Any, ...]], filename: str) -> HttpResponseBase:
-    statuses = dict(OrderStatus.choices)
-    sources = {"portal": _("portal"), "erp": _("ERP")}
+    """The rows of `order_export_rows` as an XLSX download, streamed while they are read."""
+    # Translated now: the body is made after the view has returned.
+    statuses = {value: str(label) for value, label in OrderStatus.choices}
+    sources = {"portal": str(_("portal")), "erp": str(_("ERP"))}
 
     def readable() -> Iterator[list[Any]]:
         for values in rows:
             row = list(values)
-            row[2] = str(statuses.get(row[2], row[2]))
-            row[3] = str(sources.get(row[3], row[3]))
+            row[2] = statuses.get(row[2], row[2])
+            row[3] = sources.get(row[3], row[3])
             yield row
 
     return xlsx_response(

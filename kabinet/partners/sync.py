@@ -146,7 +146,7 @@ def partners_upsert(*, items: Sequence[PartnerData], source: str) -> BatchOutcom
             outcome.add(ItemOutcome(index, item.erp_id, "updated" if changed else "unchanged"))
         saved[item.erp_id] = partner
     outcome.items.sort(key=lambda item: item.index)
-    _audit(source, "partners", outcome)
+    record_exchange(source, "partners", outcome)
     return outcome
 
 
@@ -154,7 +154,8 @@ def _error(index: int, item: PartnerData, code: str, message: str) -> ItemOutcom
     return ItemOutcome(index, item.erp_id, "error", code, message)
 
 
-def _audit(source: str, entity: str, outcome: BatchOutcome) -> None:
+def record_exchange(source: str, entity: str, outcome: BatchOutcome) -> None:
+    """The audit event of one exchange batch (R19), left out when nothing changed."""
     counts = outcome.counts()
     if counts.keys() - {"unchanged", "error"}:  # a no-change re-sync leaves no trace
         audit_record(AuditKind.ERP_EXCHANGE, source=source, entity=entity, counts=counts)

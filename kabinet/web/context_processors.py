@@ -1,16 +1,19 @@
 from django.conf import settings
 from django.http import HttpRequest
 
-from kabinet.web.menu import menu_for
+from kabinet.web.chrome import header_html, sidebar_html
 
 
 def portal(request: HttpRequest) -> dict[str, object]:
-    """What every page's layout needs: the menu for signed-in users, the supplier's name."""
+    """What every page's layout needs: the header and, for signed-in users, the sidebar (as
+    callables: the template calls them only on full pages, not on htmx fragments), the
+    supplier's name, the current company and membership."""
     user = getattr(request, "user", None)
     signed_in = bool(user and user.is_authenticated)
     return {
         "supplier_name": settings.KABINET_SUPPLIER_NAME,
-        "menu": menu_for(request) if signed_in else [],  # type: ignore[arg-type]
+        "page_header": lambda: header_html(request),  # type: ignore[arg-type]
+        "page_sidebar": (lambda: sidebar_html(request)) if signed_in else "",  # type: ignore[arg-type]
         "current_partner": getattr(request, "partner", None),
         "current_membership": getattr(request, "membership", None),
         "memberships": getattr(request, "memberships", []),

@@ -66,6 +66,7 @@ MENU: tuple[MenuSection, ...] = (
         _("Orders"),
         (
             MenuItem(_("Catalog"), "catalog:list", right=Right.ORDERS),
+            MenuItem(_("My article codes"), "catalog:own_codes", right=Right.ORDERS),
             MenuItem(_("Cart"), "orders:cart", right=Right.ORDERS),
             MenuItem(_("My orders"), "orders:list", right=Right.ORDERS),
         ),

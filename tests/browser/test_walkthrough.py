@@ -106,7 +106,7 @@ def test_partner_user_walkthrough(
         [ru("Orders"), ru("Company"), ru("Access")]
     )
     expect(sections.first.locator(".sidebar-link")).to_have_text(
-        [ru("Catalog"), ru("Cart"), ru("My orders")]
+        [ru("Catalog"), ru("My article codes"), ru("Cart"), ru("My orders")]
     )
     expect(sections.nth(2).locator(".sidebar-link")).to_have_text([ru("My account")])
     company_section = sections.nth(1)

@@ -4,7 +4,9 @@ from typing import Any
 
 import factory
 
+from kabinet.accounts.models import User
 from kabinet.catalog.models import (
+    ArticleUpload,
     Brand,
     PartnerArticle,
     Price,
@@ -16,7 +18,7 @@ from kabinet.catalog.models import (
     Variant,
 )
 from kabinet.catalog.services import listing_refresh, section_create
-from kabinet.partners.models import Agreement
+from kabinet.partners.models import Agreement, Partner
 
 
 class SectionFactory(factory.django.DjangoModelFactory[Section]):
@@ -136,3 +138,19 @@ def listed_product(
     if refresh:
         listing_refresh(product_ids=[item.pk])
     return item
+
+
+def article_upload_of(partner: Partner, user: User, codes: int = 2) -> ArticleUpload:
+    """An upload of `user` in `partner`, checked and waiting for confirmation: `codes` own
+    codes for new variants and one row with an unknown SKU. Through the service."""
+    from kabinet.catalog.own_codes.services import article_upload_create
+    from kabinet.orders.quick_order.files import Table
+
+    rows: list[list[Any]] = [[1, "Your code", "SKU or EAN"]]
+    for n in range(codes):
+        variant = VariantFactory.create()
+        rows.append([n + 2, f"OWN-{partner.pk}-{variant.pk}", variant.sku])
+    rows.append([codes + 2, "OWN-UNKNOWN", "NO-SUCH-SKU"])
+    return article_upload_create(
+        partner=partner, file_name="codes.xlsx", table=Table(format="xlsx", rows=rows), actor=user
+    )

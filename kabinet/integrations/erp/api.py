@@ -7,16 +7,49 @@ nothing, and the same key with a different body is refused (422, idempotency_key
 Errors always have a stable `code` and a human `message`.
 """
 
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 
-from kabinet.integrations.erp import events, inbound
+from kabinet.integrations.erp import events, inbound, inbound_catalog
 from kabinet.integrations.erp.exchange import ApiError, TokenAuth
 
+
+class NulCharacter(ValueError):
+    """A string in the body holds U+0000, which no database text column can store."""
+
+
+def _refuse_nul(value: Any) -> None:
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise NulCharacter
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_nul(key)
+            _refuse_nul(item)
+    elif isinstance(value, list):
+        for item in value:
+            _refuse_nul(item)
+
+
+class ExchangeParser(Parser):
+    """JSON, and no NUL characters anywhere (PostgreSQL refuses them in text: a 500)."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        data = super().parse_body(request)
+        _refuse_nul(data)
+        return data
+
+
 api = NinjaAPI(
+    parser=ExchangeParser(),
     title="Kabinet exchange API",
     version="1",
     description=(
@@ -69,14 +102,25 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    if exc.status_code == 400 and exc.__cause__ is not None:  # ninja could not parse the body
-        code, message = (
-            "invalid_json",
-            _("The request body is not valid JSON; nothing was applied."),
-        )
+    if exc.status_code == 400 and isinstance(exc.__cause__, NulCharacter):
+        message = _("Text may not contain NUL characters; nothing was applied.")
+        code = "nul_character"
+    elif exc.status_code == 400 and exc.__cause__ is not None:  # ninja could not parse the body
+        message = _("The request body is not valid JSON; nothing was applied.")
+        code = "invalid_json"
     else:
         code, message = f"http_{exc.status_code}", str(exc)
     return api.create_response(request, {"code": code, "message": message}, status=exc.status_code)
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    message = _(
+        "The request body is larger than %(size)s bytes; send the items in smaller batches."
+    ) % {"size": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
+    return api.create_response(
+        request, {"code": "payload_too_large", "message": message}, status=413
+    )
 
 
 @api.exception_handler(Http404)
@@ -87,6 +131,7 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 
 api.add_router("/v1/", inbound.router)
+api.add_router("/v1/", inbound_catalog.router)
 api.add_router("/v1/", events.router)
 
 

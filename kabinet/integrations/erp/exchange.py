@@ -54,6 +54,24 @@ ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 413: ErrorOut, 422: Erro
 BATCH_RESPONSES: dict[int, Any] = {200: BatchOut, **ERRORS}
 
 
+class RowErrorOut(Schema):
+    index: int
+    key: dict[str, str]
+    code: str
+    message: str
+
+
+class RowsOut(Schema):
+    """The answer to a bulk load of rows (prices, stock): counts, and only the rejected rows
+    (a 10,000-row load that went well answers with a few bytes)."""
+
+    counts: dict[str, int]
+    errors: list[RowErrorOut]
+
+
+ROWS_RESPONSES: dict[int, Any] = {200: RowsOut, **ERRORS}
+
+
 class _KeyTaken(Exception):
     """A concurrent request with the same idempotency key committed first."""
 
@@ -63,7 +81,7 @@ def exchange(
     response: HttpResponse,
     *,
     operation: str,
-    apply: Callable[[], BatchOutcome],
+    apply: Callable[[], BatchOutcome | dict[str, Any]],
 ) -> Status[dict[str, Any]]:
     """Apply one write request exactly once per idempotency key; see the module docstring."""
     integration: Integration = request.auth  # type: ignore[attr-defined]
@@ -95,7 +113,7 @@ def exchange(
         try:
             with transaction.atomic():
                 outcome = apply()
-                body = batch_body(outcome)
+                body = batch_body(outcome) if isinstance(outcome, BatchOutcome) else outcome
                 try:
                     with transaction.atomic():
                         InboundRequest.objects.create(

@@ -15,7 +15,8 @@ MAX_ITEMS = 10_000
 router = Router(tags=["inbound"])
 
 
-def _source(request: HttpRequest) -> str:
+def source_of(request: HttpRequest) -> str:
+    """Who sent a request, for the audit log."""
     return f"integration:{request.auth.name}"  # type: ignore[attr-defined]
 
 
@@ -45,5 +46,5 @@ def partners_upsert_operation(
         request,
         response,
         operation="partners",
-        apply=lambda: partners_upsert(items=items, source=_source(request)),
+        apply=lambda: partners_upsert(items=items, source=source_of(request)),
     )

@@ -8,25 +8,11 @@ import pytest
 from django.test import Client
 
 from kabinet.accounts.models import AuditEvent, AuditKind, User
-from kabinet.integrations.models import InboundRequest, Integration, IntegrationKind
-from kabinet.integrations.services import (
-    integration_create,
-    integration_token_create,
-    integration_token_revoke,
-)
+from kabinet.integrations.models import InboundRequest, Integration
+from kabinet.integrations.services import integration_token_revoke
 from kabinet.partners.models import Partner
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def integration(staff_manager: User) -> Integration:
-    return integration_create(name="ERP", kind=IntegrationKind.ERP_API, actor=staff_manager)
-
-
-@pytest.fixture
-def token(integration: Integration, staff_manager: User) -> str:
-    return integration_token_create(integration=integration, name="main", actor=staff_manager)[1]
 
 
 def post(token: str, path: str, body: Any, key: str | None = "k1") -> Any:
@@ -116,6 +102,7 @@ def test_an_update_changes_the_card_and_the_holding(token: str) -> None:
     ("body", "code"),
     [
         ("{not json", "invalid_json"),
+        ({"items": [{"erp_id": "P-1", "name": "nul\u0000here"}]}, "nul_character"),
         ({"items": [{"erp_id": "", "name": "x"}]}, "invalid_payload"),
         ({"items": [{"erp_id": "P-1", "name": "x"}, {"name": "no id"}]}, "invalid_payload"),
         ({"things": []}, "invalid_payload"),

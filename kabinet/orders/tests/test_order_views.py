@@ -2,7 +2,7 @@
 
 import io
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -227,6 +227,12 @@ def test_order_export_is_an_attachment_and_formula_safe(
     assert not [text for text in texts if text.startswith(("=", "+", "-", "@", "\t", "\r"))]
     assert '\'=HYPERLINK("x")' in texts
     assert "Beta" not in " ".join(texts)
+    first = rows[1]
+    assert isinstance(first[1], datetime)  # the order's date, as a date
+    assert first[9] == 1
+    assert first[10] == 100.0
+    assert isinstance(first[2], str)
+    assert first[2]
 
 
 def test_cancel_and_copy(

@@ -1,0 +1,700 @@
+"""Bulk, idempotent loads of prices and stock from the ERP (QUALITY.md P5).
+
+The exchange API (`kabinet.integrations`) and other inbound channels call these services with
+rows as the ERP sends them: a price list by its code, a variant by its ERP id (or its SKU
+when the ERP id is not given), an amount or a quantity. Each call answers a `SyncReport`:
+how many rows were inserted, updated, left unchanged, deleted and rejected, and one error per
+rejected row with a stable code (`SyncErrorCode`).
+
+How it is fast (docs/decisions.md, "P5"): rows are checked in Python, then written into a
+temporary staging table (COPY on PostgreSQL, executemany on SQLite), keys are resolved by
+joins, and one `INSERT … SELECT … ON CONFLICT DO UPDATE … WHERE <changed>` writes only what
+differs. Rows whose value already holds are filtered out before the INSERT, so a re-sync with
+no changes writes (and locks) no row at all. The listings (`catalog.Listing`) of the price
+list × product pairs that really changed are then recomputed with set-based SQL.
+
+Rules of a request:
+- Rows are independent: valid rows apply, invalid ones are reported and skipped. A failure
+  of the request itself (a database error) rolls everything back.
+- The same key twice in one request: the last valid row wins; each earlier one is reported
+  as `duplicate_key` and not applied. A row that names a variant by SKU and another that
+  names it by ERP id are the same key.
+- Deletion is explicit: `prices_delete` with the keys to delete. `prices_upsert(full=True)`
+  treats the request as the whole of each price list it names: that price list's prices
+  whose variant no row of the request names are deleted (a row rejected for its amount
+  still names its key, so that price is kept; a price list none of whose rows applied is
+  left alone).
+- Stock has no full mode: a variant absent from a stock request keeps its quantity; the ERP
+  sends 0 for what is sold out. One quantity per variant (no warehouses).
+"""
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+
+from kabinet.accounts.audit import audit_record
+from kabinet.accounts.models import AuditKind, User
+from kabinet.catalog.selectors import listings_changed
+
+# --- What callers pass and get back -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PriceRow:
+    """A variant's price in a price list. `erp_id` names the variant; `sku` is used only
+    when `erp_id` is not given. The currency is the price list's. The amount is a Decimal,
+    or its exact text or an int as a JSON message carries it (never a float)."""
+
+    price_list: str
+    amount: Decimal | int | str
+    erp_id: str | None = None
+    sku: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StockRow:
+    """A variant's quantity in stock (one per variant: warehouses are not modelled);
+    a Decimal, its text or an int."""
+
+    quantity: Decimal | int | str
+    erp_id: str | None = None
+    sku: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PriceKey:
+    """A price to delete: the price list's code and the variant's ERP id (or SKU)."""
+
+    price_list: str
+    erp_id: str | None = None
+    sku: str | None = None
+
+
+class SyncErrorCode(enum.StrEnum):
+    BAD_KEY = "bad_key"  # no price list code, or neither an ERP id nor a SKU
+    UNKNOWN_PRICE_LIST = "unknown_price_list"
+    UNKNOWN_VARIANT = "unknown_variant"
+    BAD_AMOUNT = "bad_amount"
+    NEGATIVE_AMOUNT = "negative_amount"
+    BAD_QUANTITY = "bad_quantity"
+    NEGATIVE_QUANTITY = "negative_quantity"
+    DUPLICATE_KEY = "duplicate_key"
+
+
+@dataclass(frozen=True, slots=True)
+class SyncError:
+    index: int  # of the row in the request, from 0
+    key: dict[str, str]  # what the row named: {"price_list": …, "erp_id" | "sku": …}
+    code: SyncErrorCode
+    message: str  # in the active language
+
+
+@dataclass
+class SyncReport:
+    received: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    rejected: int = 0
+    listings: int = 0  # listings written (inserted, updated or deleted)
+    errors: list[SyncError] = field(default_factory=list)
+
+    @property
+    def written(self) -> int:
+        """Rows of prices or stock written by the call."""
+        return self.inserted + self.updated + self.deleted
+
+
+# --- Checking rows in Python ----------------------------------------------------------------
+
+
+class _Rejected(Exception):
+    def __init__(self, code: SyncErrorCode) -> None:
+        self.code = code
+
+
+class _Number:
+    """A DecimalField's shape: the value must fit it exactly (money is never rounded)."""
+
+    def __init__(
+        self, places: int, max_digits: int, bad: SyncErrorCode, negative: SyncErrorCode
+    ) -> None:
+        self.step = Decimal(1).scaleb(-places)
+        self.limit = Decimal(10) ** (max_digits - places)
+        self.bad, self.negative = bad, negative
+
+    def check(self, value: object) -> Decimal:
+        if type(value) is Decimal:
+            number = value
+        elif isinstance(value, str | int) and not isinstance(value, bool):
+            try:
+                number = Decimal(value)
+            except (InvalidOperation, ValueError):
+                raise _Rejected(self.bad) from None
+        else:
+            raise _Rejected(self.bad)  # floats too: binary fractions are not money
+        if not number.is_finite() or abs(number) >= self.limit:
+            raise _Rejected(self.bad)
+        exact = number.quantize(self.step)
+        if exact != number:
+            raise _Rejected(self.bad)
+        if exact < 0:
+            raise _Rejected(self.negative)
+        return exact + 0  # -0.00 becomes 0.00
+
+
+AMOUNT = _Number(2, 12, SyncErrorCode.BAD_AMOUNT, SyncErrorCode.NEGATIVE_AMOUNT)
+QUANTITY = _Number(3, 12, SyncErrorCode.BAD_QUANTITY, SyncErrorCode.NEGATIVE_QUANTITY)
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _message(code: SyncErrorCode, key: dict[str, str]) -> str:
+    if code == SyncErrorCode.UNKNOWN_VARIANT:
+        if "erp_id" in key:
+            return _("No variant has the ERP id “%(key)s”.") % {"key": key["erp_id"]}
+        return _("No variant has the SKU “%(key)s”.") % {"key": key.get("sku", "")}
+    if code == SyncErrorCode.UNKNOWN_PRICE_LIST:
+        return _("No price list has the code “%(code)s”.") % {"code": key.get("price_list", "")}
+    messages = {
+        SyncErrorCode.BAD_KEY: _(
+            "The row names no item: it needs the variant's ERP id or SKU (and, for a price, "
+            "the price list's code)."
+        ),
+        SyncErrorCode.BAD_AMOUNT: _(
+            "The price must be a number with at most 2 decimal places and at most 10 digits "
+            "before the point."
+        ),
+        SyncErrorCode.NEGATIVE_AMOUNT: _("The price cannot be negative."),
+        SyncErrorCode.BAD_QUANTITY: _(
+            "The quantity must be a number with at most 3 decimal places and at most 9 digits "
+            "before the point."
+        ),
+        SyncErrorCode.NEGATIVE_QUANTITY: _("The quantity cannot be negative."),
+        SyncErrorCode.DUPLICATE_KEY: _(
+            "A later row of the request names the same item: this one is not applied."
+        ),
+    }
+    return messages[code]
+
+
+@dataclass
+class _Batch:
+    """Rows checked in Python, ready for staging: (index, price list code, ERP id, SKU,
+    value); value None for a row rejected for its value (kept only to name its key)."""
+
+    rows: list[Any]
+    staged: list[tuple[int, str | None, str | None, str | None, Decimal | None]]
+    errors: list[SyncError]
+    mixed: bool  # some rows name variants by ERP id and others by SKU
+    with_price_list: bool
+
+    def reject(self, index: int, code: SyncErrorCode) -> None:
+        row = self.rows[index]
+        erp_id = _text(getattr(row, "erp_id", None))
+        sku = None if erp_id is not None else _text(getattr(row, "sku", None))
+        key = {}
+        if self.with_price_list:
+            key["price_list"] = str(getattr(row, "price_list", ""))
+        if erp_id is not None:
+            key["erp_id"] = erp_id
+        elif sku is not None:
+            key["sku"] = sku
+        self.errors.append(SyncError(index, key, code, _message(code, key)))
+
+
+def _checked(
+    rows: Iterable[Any],
+    *,
+    with_price_list: bool,
+    value_field: str | None,
+    number: _Number | None,
+    keep_rejected_keys: bool,
+    duplicates_rejected: bool = True,
+) -> _Batch:
+    """Check every row; keep the last valid row per key (reporting the earlier ones unless
+    `duplicates_rejected` is false). Stock rows name no price list; deletions carry no
+    value (`value_field` None). This loop runs once per row of a million-row load, so it
+    sticks to plain operations (no per-row dicts or helper calls)."""
+    batch = _Batch(list(rows), [], [], False, with_price_list)
+    staged = batch.staged
+    latest: dict[tuple[str | None, bool, str], int] = {}  # key → position in staged
+    by_erp_id = by_sku = False
+    for index, row in enumerate(batch.rows):
+        erp_id = getattr(row, "erp_id", None)
+        sku = None
+        if erp_id.__class__ is not str or not erp_id:
+            erp_id = None
+            sku = getattr(row, "sku", None)
+            if sku.__class__ is not str or not sku:
+                sku = None
+        code = None
+        if with_price_list:
+            code = getattr(row, "price_list", None)
+            if code.__class__ is not str or not code:
+                code = None
+        if (erp_id is None and sku is None) or (with_price_list and code is None):
+            batch.reject(index, SyncErrorCode.BAD_KEY)
+            continue
+        value: Decimal | None = None
+        if value_field is not None and number is not None:
+            try:
+                value = number.check(getattr(row, value_field))
+            except _Rejected as rejected:
+                batch.reject(index, rejected.code)
+                if keep_rejected_keys:
+                    staged.append((index, code, erp_id, sku, None))
+                continue
+        raw = (code, True, erp_id) if erp_id is not None else (code, False, sku)
+        by_erp_id = by_erp_id or erp_id is not None
+        by_sku = by_sku or erp_id is None
+        earlier = latest.get(raw)  # type: ignore[arg-type]
+        if earlier is not None:
+            if not duplicates_rejected:
+                continue
+            superseded = staged[earlier]
+            batch.reject(superseded[0], SyncErrorCode.DUPLICATE_KEY)
+            # Rejected, yet it still names its key (for `full`): staged without a value.
+            staged[earlier] = (*superseded[:4], None)
+        latest[raw] = len(staged)  # type: ignore[index]
+        staged.append((index, code, erp_id, sku, value))
+    batch.mixed = by_erp_id and by_sku
+    return batch
+
+
+# --- SQL ------------------------------------------------------------------------------------
+
+
+def _postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+class _Sql:
+    """The statements of one call on one connection, and the temporary tables it made."""
+
+    def __init__(self, cursor: Any) -> None:
+        self.cursor = cursor
+        self.temporary: list[str] = []
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.cursor.execute(sql, params)
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        self.cursor.execute(sql, params)
+        return list(self.cursor.fetchall())
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...]:
+        self.cursor.execute(sql, params)
+        row: tuple[Any, ...] = self.cursor.fetchone()
+        return row
+
+    def table(self, name: str, columns: str) -> None:
+        """A temporary table (dropped on commit on PostgreSQL, and by `drop` in any case)."""
+        self._forget(name)
+        on_commit = " ON COMMIT DROP" if _postgres() else ""
+        self.run(f"CREATE TEMP TABLE {name} ({columns}){on_commit}")
+
+    def table_as(self, name: str, select: str) -> int:
+        """A temporary table holding the rows of `select`; returns how many."""
+        self._forget(name)
+        on_commit = " ON COMMIT DROP" if _postgres() else ""
+        self.run(f"CREATE TEMP TABLE {name}{on_commit} AS {select}")
+        (count,) = self.one(f"SELECT count(*) FROM {name}")  # noqa: S608 (our own names)
+        self.analyze(name, count)
+        return int(count)
+
+    def analyze(self, name: str, count: int) -> None:
+        if count > 500 and _postgres():
+            # PostgreSQL never analyzes temporary tables by itself: without statistics the
+            # planner guesses their size and joins them with the wrong plan.
+            self.run(f"ANALYZE {name}")
+
+    def load(self, name: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+        if _postgres():
+            with self.cursor.cursor.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            self.analyze(name, len(rows))
+            return
+        marks = ", ".join(["%s"] * len(columns))
+        sql = f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
+        for start in range(0, len(rows), 50_000):
+            self.cursor.executemany(sql, rows[start : start + 50_000])
+
+    def _forget(self, name: str) -> None:
+        self.run(f"DROP TABLE IF EXISTS {name}")
+        if name not in self.temporary:
+            self.temporary.append(name)
+
+    def drop(self) -> None:
+        """Drop this call's tables now: a caller's transaction may make another call."""
+        for name in reversed(self.temporary):
+            self.run(f"DROP TABLE IF EXISTS {name}")
+        self.temporary.clear()
+
+
+def _stage(
+    sql: _Sql, batch: _Batch, *, variant_only: bool, value_type: str
+) -> tuple[list[int], list[int]]:
+    """Stage the batch and resolve its keys into `sync_resolved` (index, price_list_id,
+    variant_id, value). Reports unknown price lists and variants and, when the request names
+    variants both ways, later rows that resolve to the same key. Returns the indexes found
+    unknown and those superseded."""
+    sql.table(
+        "sync_stage",
+        f"idx integer NOT NULL, code text, erp_id text, sku text, value {value_type}",
+    )
+    sql.load("sync_stage", ("idx", "code", "erp_id", "sku", "value"), batch.staged)
+    price_list, join = "NULL AS price_list_id", ""
+    if not variant_only:
+        price_list = "pl.id AS price_list_id"
+        join = "LEFT JOIN catalog_pricelist pl ON pl.code = s.code"
+    sql.table_as(
+        "sync_resolved",
+        f"""SELECT s.idx, {price_list}, COALESCE(ve.id, vs.id) AS variant_id, s.value
+        FROM sync_stage s {join}
+        LEFT JOIN catalog_variant ve ON ve.erp_id = s.erp_id
+        LEFT JOIN catalog_variant vs ON vs.sku = s.sku""",  # noqa: S608 (no user input)
+    )
+    if not _postgres():
+        sql.run("CREATE INDEX sync_resolved_key ON sync_resolved (price_list_id, variant_id)")
+    missing_list = "false" if variant_only else "price_list_id IS NULL"
+    unknown = sql.rows(
+        f"""SELECT idx, {missing_list} FROM sync_resolved
+        WHERE ({missing_list} OR variant_id IS NULL) AND value IS NOT NULL ORDER BY idx"""  # noqa: S608
+    )
+    for index, no_list in unknown:
+        code = SyncErrorCode.UNKNOWN_PRICE_LIST if no_list else SyncErrorCode.UNKNOWN_VARIANT
+        batch.reject(index, code)
+    superseded: list[int] = []
+    if batch.mixed:
+        key = "variant_id" if variant_only else "price_list_id, variant_id"
+        # Rows already reported unknown are not duplicates of anything (one error per row).
+        known_list = "true" if variant_only else "price_list_id IS NOT NULL"
+        superseded = [
+            index
+            for (index,) in sql.rows(
+                f"""SELECT idx FROM (
+                    SELECT idx, row_number() OVER (PARTITION BY {key} ORDER BY idx DESC) AS n
+                    FROM sync_resolved
+                    WHERE variant_id IS NOT NULL AND value IS NOT NULL AND {known_list}
+                ) ranked WHERE n > 1 ORDER BY idx"""  # noqa: S608
+            )
+        ]
+        for index in superseded:
+            batch.reject(index, SyncErrorCode.DUPLICATE_KEY)
+        if superseded:
+            marks = ", ".join(["%s"] * len(superseded))
+            sql.run(f"UPDATE sync_resolved SET value = NULL WHERE idx IN ({marks})", superseded)  # noqa: S608
+    return [index for index, _ in unknown], superseded
+
+
+def _upsert(sql: _Sql, *, table: str, key: str, value: str) -> tuple[int, int]:
+    """Write the rows of `sync_todo` (key columns, `value`, is_new) into `table`, changing
+    only what differs. Returns (inserted, updated)."""
+    columns = f"{key}, {value}"
+    conflict = (
+        f"INSERT INTO {table} ({columns}) SELECT {key}, value FROM sync_todo "  # noqa: S608
+        # SQLite: without a WHERE, "ON CONFLICT" would be read as a join constraint.
+        f"{'' if _postgres() else 'WHERE true '}"
+        f"ON CONFLICT ({key}) DO UPDATE SET {value} = EXCLUDED.{value} "
+        # Repeated here for a concurrent writer that set the same value meanwhile.
+        f"WHERE {table}.{value} IS DISTINCT FROM EXCLUDED.{value}"
+    )
+    if _postgres():
+        # xmax is 0 on a freshly inserted row version and set on an updated one.
+        inserted, written = sql.one(
+            f"WITH up AS ({conflict} RETURNING (xmax = 0) AS inserted) "  # noqa: S608
+            "SELECT count(*) FILTER (WHERE inserted), count(*) FROM up"
+        )
+        return int(inserted), int(written) - int(inserted)
+    # One writer at a time on SQLite: what was new before the INSERT is what it inserted.
+    (inserted,) = sql.one("SELECT count(*) FROM sync_todo WHERE is_new")
+    sql.run(conflict.replace("IS DISTINCT FROM", "IS NOT"))
+    (written,) = sql.one("SELECT changes()")
+    return int(inserted), int(written) - int(inserted)
+
+
+# --- Listings -------------------------------------------------------------------------------
+
+
+def _listings_refresh(sql: _Sql) -> int:
+    """Recompute the listings of the (price_list_id, product_id) pairs in `sync_touched`
+    the way `services.listing_refresh` does, in set-based SQL. Only the derived columns
+    (prices, stock, variant count) of existing listings are rewritten, and only when they
+    differ; product fields are listing_refresh's business when products change. Returns
+    how many listings were written."""
+    if not sql.table_as("sync_touched_pairs", "SELECT DISTINCT * FROM sync_touched"):
+        return 0
+    if not _postgres():
+        sql.run("CREATE INDEX sync_touched_key ON sync_touched_pairs (price_list_id, product_id)")
+    sql.table_as(
+        "sync_fresh",
+        """SELECT t.price_list_id, t.product_id, min(p.amount) AS min_price,
+            max(p.amount) AS max_price, round(coalesce(sum(st.quantity), 0), 3) AS stock,
+            count(*) AS variant_count
+        FROM sync_touched_pairs t
+        JOIN catalog_product pr ON pr.id = t.product_id AND NOT pr.is_archived
+        JOIN catalog_variant v ON v.product_id = t.product_id AND NOT v.is_archived
+        JOIN catalog_price p ON p.variant_id = v.id AND p.price_list_id = t.price_list_id
+        LEFT JOIN catalog_stock st ON st.variant_id = v.id
+        GROUP BY t.price_list_id, t.product_id""",
+    )
+    if not _postgres():
+        sql.run("CREATE UNIQUE INDEX sync_fresh_key ON sync_fresh (price_list_id, product_id)")
+    written = 0
+    sql.run(
+        """DELETE FROM catalog_listing WHERE id IN (
+            SELECT l.id FROM catalog_listing l
+            JOIN sync_touched_pairs t
+                ON t.price_list_id = l.price_list_id AND t.product_id = l.product_id
+            LEFT JOIN sync_fresh f
+                ON f.price_list_id = l.price_list_id AND f.product_id = l.product_id
+            WHERE f.product_id IS NULL)"""
+    )
+    written += max(sql.cursor.rowcount, 0)
+    sql.run(
+        """UPDATE catalog_listing SET min_price = f.min_price, max_price = f.max_price,
+            stock = f.stock, variant_count = f.variant_count
+        FROM sync_fresh f
+        WHERE catalog_listing.price_list_id = f.price_list_id
+            AND catalog_listing.product_id = f.product_id
+            AND (catalog_listing.min_price <> f.min_price
+                OR catalog_listing.max_price <> f.max_price
+                OR catalog_listing.stock <> f.stock
+                OR catalog_listing.variant_count <> f.variant_count)"""
+    )
+    written += max(sql.cursor.rowcount, 0)
+    written += _listings_insert(sql)
+    if written:
+        # As listing_refresh: now for this transaction's reads, and again once committed.
+        listings_changed()
+        transaction.on_commit(listings_changed)
+    return written
+
+
+def _listings_insert(sql: _Sql) -> int:
+    """Listings for the fresh pairs that have none yet. The sort key is Python's casefold()
+    of the name (as listing_refresh writes it), which SQL's lower() does not equal."""
+    names = sql.rows(
+        """SELECT pr.id, pr.name FROM catalog_product pr WHERE pr.id IN (
+            SELECT f.product_id FROM sync_fresh f
+            LEFT JOIN catalog_listing l
+                ON l.price_list_id = f.price_list_id AND l.product_id = f.product_id
+            WHERE l.id IS NULL)"""
+    )
+    if not names:
+        return 0
+    sql.table("sync_names", "product_id bigint NOT NULL, name_folded text NOT NULL")
+    sql.load(
+        "sync_names", ("product_id", "name_folded"), [(pk, name.casefold()) for pk, name in names]
+    )
+    kind = "jsonb_typeof" if _postgres() else "json_type"
+    sql.run(
+        f"""INSERT INTO catalog_listing (price_list_id, product_id, section_path, brand_id,
+            name, name_folded, min_price, max_price, stock, variant_count, attributes, image)
+        SELECT f.price_list_id, f.product_id, s.path, pr.brand_id, pr.name, n.name_folded,
+            f.min_price, f.max_price, f.stock, f.variant_count,
+            CASE WHEN {kind}(pr.attributes) = 'object' THEN pr.attributes ELSE '{{}}' END,
+            coalesce(pr.image, '')
+        FROM sync_fresh f
+        JOIN sync_names n ON n.product_id = f.product_id
+        JOIN catalog_product pr ON pr.id = f.product_id
+        JOIN catalog_section s ON s.id = pr.section_id
+        LEFT JOIN catalog_listing l
+            ON l.price_list_id = f.price_list_id AND l.product_id = f.product_id
+        WHERE l.id IS NULL"""  # noqa: S608 (no user input)
+    )
+    return max(sql.cursor.rowcount, 0)
+
+
+# --- The services ---------------------------------------------------------------------------
+
+
+def _finish(report: SyncReport, batch: _Batch) -> SyncReport:
+    report.received = len(batch.rows)
+    report.errors = sorted(batch.errors, key=lambda error: error.index)
+    report.rejected = len(report.errors)
+    return report
+
+
+def _audit(kind: AuditKind, report: SyncReport, *, actor: User | None, source: str) -> None:
+    audit_record(
+        kind,
+        actor=actor,
+        source=source,
+        received=report.received,
+        inserted=report.inserted,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        deleted=report.deleted,
+        rejected=report.rejected,
+        listings=report.listings,
+    )
+
+
+def prices_upsert(
+    *,
+    rows: Iterable[PriceRow],
+    full: bool = False,
+    actor: User | None,
+    source: str = "",
+) -> SyncReport:
+    """Insert or update prices; a price that already holds is not written. With
+    `full=True` the request is the whole of each price list it names: the prices of those
+    price lists whose variant no row names are deleted. `source` names the channel (e.g.
+    "erp-api") for the audit log; `actor` is the user the channel acts for, if any."""
+    batch = _checked(
+        rows, with_price_list=True, value_field="amount", number=AMOUNT, keep_rejected_keys=full
+    )
+    report = SyncReport()
+    with transaction.atomic(), connection.cursor() as cursor:
+        sql = _Sql(cursor)
+        if batch.staged:
+            _stage(sql, batch, variant_only=False, value_type="numeric(12, 2)")
+            changed = sql.table_as(
+                "sync_todo",
+                """SELECT r.price_list_id, r.variant_id, r.value, p.id IS NULL AS is_new
+                FROM sync_resolved r
+                LEFT JOIN catalog_price p
+                    ON p.price_list_id = r.price_list_id AND p.variant_id = r.variant_id
+                WHERE r.price_list_id IS NOT NULL AND r.variant_id IS NOT NULL
+                    AND r.value IS NOT NULL AND (p.id IS NULL OR p.amount <> r.value)""",
+            )
+            (applied,) = sql.one(
+                """SELECT count(*) FROM sync_resolved WHERE price_list_id IS NOT NULL
+                AND variant_id IS NOT NULL AND value IS NOT NULL"""
+            )
+            report.inserted, report.updated = _upsert(
+                sql, table="catalog_price", key="price_list_id, variant_id", value="amount"
+            )
+            report.unchanged = int(applied) - changed
+            sql.table_as(
+                "sync_touched",
+                """SELECT t.price_list_id, v.product_id
+                FROM sync_todo t JOIN catalog_variant v ON v.id = t.variant_id""",
+            )
+            if full:
+                report.deleted = _prices_unnamed_delete(sql)
+            report.listings = _listings_refresh(sql)
+        sql.drop()
+        _finish(report, batch)
+        _audit(AuditKind.PRICES_SYNCED, report, actor=actor, source=source)
+    return report
+
+
+def _prices_unnamed_delete(sql: _Sql) -> int:
+    """`full`: delete the prices of the named price lists that no staged row names, and
+    add their pairs to `sync_touched`. Only price lists with at least one row applied: a
+    request whose every row for a price list was rejected (say, variants the portal does not
+    know yet) must not empty it; `prices_delete` empties a price list on purpose."""
+    sql.table_as(
+        "sync_gone",
+        """SELECT p.id, p.price_list_id, p.variant_id FROM catalog_price p
+        WHERE p.price_list_id IN (
+            SELECT DISTINCT price_list_id FROM sync_resolved
+            WHERE price_list_id IS NOT NULL AND variant_id IS NOT NULL AND value IS NOT NULL)
+        AND NOT EXISTS (
+            SELECT 1 FROM sync_resolved r
+            WHERE r.price_list_id = p.price_list_id AND r.variant_id = p.variant_id)""",
+    )
+    return _prices_gone_delete(sql)
+
+
+def _prices_gone_delete(sql: _Sql) -> int:
+    sql.run("DELETE FROM catalog_price WHERE id IN (SELECT id FROM sync_gone)")
+    deleted = max(sql.cursor.rowcount, 0)
+    sql.run(
+        """INSERT INTO sync_touched (price_list_id, product_id)
+        SELECT g.price_list_id, v.product_id
+        FROM sync_gone g JOIN catalog_variant v ON v.id = g.variant_id"""
+    )
+    return deleted
+
+
+def prices_delete(*, keys: Iterable[PriceKey], actor: User | None, source: str = "") -> SyncReport:
+    """Delete the prices the keys name (the ERP's explicit deletion message). A key whose
+    price does not exist counts as unchanged; unknown price lists and variants are
+    reported. The same key twice is deleted once, without an error."""
+    batch = _checked(
+        keys, with_price_list=True, value_field=None, number=None,
+        keep_rejected_keys=False, duplicates_rejected=False,
+    )  # fmt: skip
+    # Keys only (a staged value marks a row to apply); deleting twice is deleting once.
+    batch.staged = [(*row[:4], Decimal(0)) for row in batch.staged]
+    batch.mixed = False
+    report = SyncReport()
+    with transaction.atomic(), connection.cursor() as cursor:
+        sql = _Sql(cursor)
+        if batch.staged:
+            _stage(sql, batch, variant_only=False, value_type="numeric(12, 2)")
+            (named,) = sql.one(
+                """SELECT count(*) FROM (SELECT DISTINCT price_list_id, variant_id
+                FROM sync_resolved
+                WHERE price_list_id IS NOT NULL AND variant_id IS NOT NULL) named"""
+            )
+            sql.table_as(
+                "sync_gone",
+                """SELECT DISTINCT p.id, p.price_list_id, p.variant_id
+                FROM catalog_price p JOIN sync_resolved r
+                    ON r.price_list_id = p.price_list_id AND r.variant_id = p.variant_id""",
+            )
+            sql.table("sync_touched", "price_list_id bigint, product_id bigint")
+            report.deleted = _prices_gone_delete(sql)
+            report.unchanged = int(named) - report.deleted
+            report.listings = _listings_refresh(sql)
+        sql.drop()
+        _finish(report, batch)
+        _audit(AuditKind.PRICES_DELETED, report, actor=actor, source=source)
+    return report
+
+
+def stock_upsert(*, rows: Iterable[StockRow], actor: User | None, source: str = "") -> SyncReport:
+    """Insert or update variants' quantities in stock; a quantity that already holds is not
+    written. The listings of the changed variants' products are refreshed (their stock)."""
+    batch = _checked(
+        rows, with_price_list=False, value_field="quantity", number=QUANTITY,
+        keep_rejected_keys=False,
+    )  # fmt: skip
+    report = SyncReport()
+    with transaction.atomic(), connection.cursor() as cursor:
+        sql = _Sql(cursor)
+        if batch.staged:
+            _stage(sql, batch, variant_only=True, value_type="numeric(12, 3)")
+            changed = sql.table_as(
+                "sync_todo",
+                """SELECT r.variant_id, r.value, st.id IS NULL AS is_new
+                FROM sync_resolved r
+                LEFT JOIN catalog_stock st ON st.variant_id = r.variant_id
+                WHERE r.variant_id IS NOT NULL AND r.value IS NOT NULL
+                    AND (st.id IS NULL OR st.quantity <> r.value)""",
+            )
+            (applied,) = sql.one(
+                """SELECT count(*) FROM sync_resolved
+                WHERE variant_id IS NOT NULL AND value IS NOT NULL"""
+            )
+            report.inserted, report.updated = _upsert(
+                sql, table="catalog_stock", key="variant_id", value="quantity"
+            )
+            report.unchanged = int(applied) - changed
+            # A listing's stock counts the variants priced in its price list.
+            sql.table_as(
+                "sync_touched",
+                """SELECT p.price_list_id, v.product_id
+                FROM sync_todo t
+                JOIN catalog_variant v ON v.id = t.variant_id
+                JOIN catalog_price p ON p.variant_id = t.variant_id""",
+            )
+            report.listings = _listings_refresh(sql)
+        sql.drop()
+        _finish(report, batch)
+        _audit(AuditKind.STOCK_SYNCED, report, actor=actor, source=source)
+    return report

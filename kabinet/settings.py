@@ -330,6 +330,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # Our audit log records sign-ins; axes' own INFO lines would only repeat it.
         "axes": {"level": "WARNING"},
+        # One line per delivery to the ERP would drown the log; the relay logs failures.
+        "httpx": {"level": "WARNING"},
     },
 }
 

@@ -343,6 +343,21 @@ ORDERS_NOTIFY_EMAIL = os.environ.get("ORDERS_NOTIFY_EMAIL", "")
 CATALOG_STOCK_DISPLAY = os.environ.get("CATALOG_STOCK_DISPLAY", "level")
 CATALOG_STOCK_MANY = int(os.environ.get("CATALOG_STOCK_MANY", "20"))
 
+# The 1C exchange at /exchange/1c/ (INT2; kabinet/integrations/onec, docs/erp-1c.md).
+ONEC_EXCHANGE_DIR = Path(os.environ.get("ONEC_EXCHANGE_DIR", VAR_DIR / "onec"))
+ONEC_ZIP = env_bool("ONEC_ZIP", default=True)
+ONEC_FILE_LIMIT = int(os.environ.get("ONEC_FILE_LIMIT", str(16 * 1024 * 1024)))  # per chunk
+ONEC_MAX_FILE_BYTES = int(os.environ.get("ONEC_MAX_FILE_BYTES", str(1024 * 1024 * 1024)))
+ONEC_ZIP_MAX_ENTRIES = int(os.environ.get("ONEC_ZIP_MAX_ENTRIES", "1000"))
+ONEC_ZIP_MAX_BYTES = int(os.environ.get("ONEC_ZIP_MAX_BYTES", str(1024 * 1024 * 1024)))
+ONEC_IMPORT_SECONDS = float(os.environ.get("ONEC_IMPORT_SECONDS", "20"))  # then "progress"
+ONEC_IMPORT_BATCH = int(os.environ.get("ONEC_IMPORT_BATCH", "500"))
+ONEC_SESSION_SECONDS = int(os.environ.get("ONEC_SESSION_SECONDS", str(12 * 3600)))
+ONEC_QUERY_LIMIT = int(os.environ.get("ONEC_QUERY_LIMIT", "500"))  # orders per query
+ONEC_ENCODING = os.environ.get("ONEC_ENCODING", "windows-1251")
+ONEC_LOCKOUT_FAILURES = int(os.environ.get("ONEC_LOCKOUT_FAILURES", "10"))  # per address
+ONEC_LOCKOUT_SECONDS = int(os.environ.get("ONEC_LOCKOUT_SECONDS", "900"))
+
 # --- ERP exchange: the outbox relay (docs/erp-exchange.md, "Outbound messages") -----------
 # Woken on commit of every outbox message; the scheduler's every-minute run catches the rest.
 OUTBOX_RELAY_WAKE = "kabinet.integrations.erp.relay.relay_wake"

@@ -5,6 +5,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from django.utils.translation import gettext_lazy as _
 
 from kabinet.integrations.erp import api as exchange_api
+from kabinet.integrations.onec import views as onec_views
 
 admin.site.site_header = _("Kabinet administration")
 admin.site.site_title = _("Kabinet")
@@ -18,6 +19,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("kabinet.orders.urls")),
     path("", include("kabinet.integrations.urls")),
     path("api/", include((exchange_api.urlpatterns(), "exchange_api"))),
+    # 1C's «обмен с сайтом» at the path its documentation and users expect (INT2).
+    path("exchange/1c/", onec_views.exchange, name="onec_exchange"),
     path("admin/", admin.site.urls),
 ]
 # Uploaded files (product pictures) in the demo (DEBUG): signed-in users only, like every page.

@@ -16,7 +16,7 @@ from tests.support import signed_in
 from tests.urls_inventory import Route, all_routes
 
 # Machine-to-machine endpoints: authenticated per request, never by the session cookie.
-MACHINE_PREFIXES = ("/api/v1/",)
+MACHINE_PREFIXES = ("/api/v1/", "/exchange/1c/")
 
 
 def _own_cart_line(partner: Partner, user: User) -> int:

@@ -180,6 +180,12 @@ PARTNER_USERS: list[tuple[str, str, str, list[tuple[str, str, list[str]]]]] = [
 ]
 
 # An invitation waiting for the key user of the partner that has none yet (PRT2, ACC5).
+# The 1C exchange (INT2): 1C:Trade Management signs in to /exchange/1c/ with this login and
+# the demo password; listed with the sign-ins (role "1C exchange", the login as the e-mail).
+ONEC_INTEGRATION_NAME = "1C:Управление торговлей 11"
+ONEC_LOGIN = "1c@medtech.example"
+ONEC_ROLE = "1C exchange"
+
 PENDING_INVITATION = ("dentapro", "Виктор Зайцев", "viktor@dentapro.example")
 
 # Contacts without an account: partner key, name, position, email, phone.
@@ -269,3 +275,8 @@ def sign_ins() -> list[DemoSignIn]:
         companies = ", ".join(partner_names[key] for key, *_ in memberships)
         rows.append(DemoSignIn(role, companies, email))
     return rows
+
+
+def integration_sign_ins() -> list[DemoSignIn]:
+    """Machine sign-ins (not users): printed by seed_demo and listed in README.md too."""
+    return [DemoSignIn(ONEC_ROLE, SUPPLIER_NAME, ONEC_LOGIN)]

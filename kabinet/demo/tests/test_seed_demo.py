@@ -45,7 +45,7 @@ def test_seed_demo_is_idempotent(capsys: pytest.CaptureFixture[str]) -> None:
     assert _counts() == first
     output = capsys.readouterr().out
     assert "already loaded" in output
-    for sign_in in data.sign_ins():
+    for sign_in in data.sign_ins() + data.integration_sign_ins():
         assert sign_in.email in output
 
 
@@ -79,7 +79,7 @@ def test_every_demo_sign_in_works() -> None:
 def test_readme_lists_every_demo_sign_in() -> None:
     readme = README.read_text()
     assert "| role | company | e-mail | password |" in readme
-    for sign_in in data.sign_ins():
+    for sign_in in data.sign_ins() + data.integration_sign_ins():
         row = f"| {sign_in.role} | {sign_in.company} | {sign_in.email} | {data.DEMO_PASSWORD} |"
         assert row in readme, f"README.md lacks the row: {row}"
 
@@ -98,3 +98,13 @@ def test_a_demo_loaded_before_the_catalog_gets_it_on_the_next_run() -> None:
     call_command("seed_demo", "--catalog-products", "60")
     assert Product.objects.count() == 60
     assert Listing.objects.exists()
+
+
+def test_the_demo_1c_integration_signs_in_to_the_exchange() -> None:
+    from kabinet.integrations.models import IntegrationKind
+    from kabinet.integrations.services import basic_authenticate
+
+    call_command("seed_demo", "--catalog-products", "60")
+    integration = basic_authenticate(data.ONEC_LOGIN, data.DEMO_PASSWORD)
+    assert integration is not None
+    assert integration.kind == IntegrationKind.ONEC

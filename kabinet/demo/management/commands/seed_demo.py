@@ -12,6 +12,8 @@ from kabinet.demo import data
 from kabinet.demo.catalog import catalog_seed
 from kabinet.demo.erp import demo_erp_ensure
 from kabinet.demo.orders import demo_orders_exist, orders_seed
+from kabinet.integrations.models import Integration, IntegrationKind
+from kabinet.integrations.services import integration_create
 from kabinet.partners.invitations import invitation_create
 from kabinet.partners.models import Counterparty, Partner
 from kabinet.partners.rights import Right, Role
@@ -48,6 +50,9 @@ class Command(BaseCommand):
                 # A demo loaded before the orders existed gets its year of orders now.
                 orders_seed()
                 self.stdout.write(self.style.SUCCESS("Demo orders loaded."))
+            if onec_integration_seed():
+                # A demo loaded before the 1C exchange existed gets its integration now.
+                self.stdout.write(self.style.SUCCESS("Demo 1C integration created."))
         else:
             seed(catalog_products=catalog_products)
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
@@ -153,10 +158,25 @@ def seed(*, catalog_products: int = 2000) -> None:
     catalog_seed(products=catalog_products)
     # After the catalog: a year of orders at its prices.
     orders_seed()
+    onec_integration_seed()
+
+
+def onec_integration_seed() -> bool:
+    """The demo's 1C integration (INT2), unless it exists; whether it was created."""
+    if Integration.objects.filter(login=data.ONEC_LOGIN).exists():
+        return False
+    integration_create(
+        name=data.ONEC_INTEGRATION_NAME,
+        kind=IntegrationKind.ONEC,
+        actor=None,
+        login=data.ONEC_LOGIN,
+        password=data.DEMO_PASSWORD,
+    )
+    return True
 
 
 def sign_in_table() -> str:
-    rows = data.sign_ins()
+    rows = data.sign_ins() + data.integration_sign_ins()
     width = max(len(row.email) for row in rows)
     lines = ["", "Demo sign-ins (password for all: " + data.DEMO_PASSWORD + "):"]
     for row in rows:

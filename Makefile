@@ -35,6 +35,7 @@ run: install
 	DEBUG=true $(PY) manage.py seed_demo
 	@echo "Staff sign in without a second factor in the demo (MFA_REQUIRED_FOR_STAFF=false);"
 	@echo "E-mail goes to var/mail/: the worker writes there the invitation of Dental Pro's key user."
+	@echo "Orders go to a fake ERP on http://127.0.0.1:$${FAKE_ERP_PORT:-8001}/ (FAKE_ERP_MODE=503 make run: an ERP that is down)."
 	@echo
 	@echo "Kabinet is starting on http://127.0.0.1:$(PORT)/  (Ctrl-C stops the server, the worker and the scheduler)"
 	@DEBUG=true MFA_REQUIRED_FOR_STAFF=$${MFA_REQUIRED_FOR_STAFF:-false} PORT=$(PORT) scripts/run-demo

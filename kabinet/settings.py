@@ -331,6 +331,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # Our audit log records sign-ins; axes' own INFO lines would only repeat it.
         "axes": {"level": "WARNING"},
+        # One line per delivery to the ERP would drown the log; the relay logs failures.
+        "httpx": {"level": "WARNING"},
     },
 }
 
@@ -356,3 +358,16 @@ ONEC_QUERY_LIMIT = int(os.environ.get("ONEC_QUERY_LIMIT", "500"))  # orders per 
 ONEC_ENCODING = os.environ.get("ONEC_ENCODING", "windows-1251")
 ONEC_LOCKOUT_FAILURES = int(os.environ.get("ONEC_LOCKOUT_FAILURES", "10"))  # per address
 ONEC_LOCKOUT_SECONDS = int(os.environ.get("ONEC_LOCKOUT_SECONDS", "900"))
+
+# --- ERP exchange: the outbox relay (docs/erp-exchange.md, "Outbound messages") -----------
+# Woken on commit of every outbox message; the scheduler's every-minute run catches the rest.
+OUTBOX_RELAY_WAKE = "kabinet.integrations.erp.relay.relay_wake"
+# A message is parked as failed (staff retry it) after this many attempts.
+OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "10"))
+# Retry n waits about base × 2^(n-1) seconds (with jitter), never more than the cap.
+OUTBOX_RETRY_BASE_SECONDS = float(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", "10"))
+OUTBOX_RETRY_CAP_SECONDS = float(os.environ.get("OUTBOX_RETRY_CAP_SECONDS", "3600"))
+OUTBOX_DELIVERY_TIMEOUT = float(os.environ.get("OUTBOX_DELIVERY_TIMEOUT", "10"))
+# A claimed message is not claimed again for this long: longer than a delivery can take,
+# so only a relay that died mid-delivery lets it go to another.
+OUTBOX_LEASE_SECONDS = float(os.environ.get("OUTBOX_LEASE_SECONDS", "60"))

@@ -17,6 +17,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("kabinet.content.urls")),
     path("", include("kabinet.catalog.urls")),
     path("", include("kabinet.orders.urls")),
+    path("", include("kabinet.integrations.urls")),
     path("api/", include((exchange_api.urlpatterns(), "exchange_api"))),
     # 1C's «обмен с сайтом» at the path its documentation and users expect (INT2).
     path("exchange/1c/", onec_views.exchange, name="onec_exchange"),

@@ -2,10 +2,12 @@
 subprocesses with the real settings, against the database this test run created."""
 
 import os
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from urllib.parse import quote
 
@@ -91,6 +93,58 @@ def worker(
         stderr=subprocess.STDOUT,
     )
     try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=WAIT_SECONDS)
+        log.close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def fake_erp(
+    tmp_path: Path, *, secret: str, port: int, mode: str = "ok", rate: float = 1.0
+) -> Iterator[subprocess.Popen[bytes]]:
+    """The fake ERP (kabinet/integrations/erp/fake_erp.py) on `port` until the block ends; its
+    effects in tmp_path/fake-erp.sqlite3 (kept across restarts), its output in fake-erp.log."""
+    log = (tmp_path / "fake-erp.log").open("ab")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kabinet.integrations.erp.fake_erp",
+            "--port",
+            str(port),
+            "--secret",
+            secret,
+            "--db",
+            str(tmp_path / "fake-erp.sqlite3"),
+            "--mode",
+            mode,
+            "--rate",
+            str(rate),
+        ],
+        cwd=settings.BASE_DIR,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + WAIT_SECONDS
+        while True:
+            with suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+                break
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(
+                    f"the fake ERP did not start: {(tmp_path / 'fake-erp.log').read_text()}"
+                )
+            time.sleep(0.05)
         yield process
     finally:
         if process.poll() is None:

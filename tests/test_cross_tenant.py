@@ -102,6 +102,17 @@ def _article_upload_of_b(b: Partner) -> dict[str, Any]:
     return {"upload_id": article_upload_of(b, member.user).pk}
 
 
+def _outbox_message_of_b(b: Partner) -> dict[str, Any]:
+    """A message to the ERP about B's contact, failed (so its retry would act)."""
+    from kabinet.outbox.models import MessageStatus, OutboxMessage
+    from kabinet.partners.services import contact_create
+
+    contact = contact_create(partner=b, full_name="Beta Outbox Contact")
+    message = OutboxMessage.objects.get(object_type="contact", object_id=str(contact.pk))
+    OutboxMessage.objects.filter(pk=message.pk).update(status=MessageStatus.FAILED)
+    return {"message_id": message.pk}
+
+
 # URL name → the parameters naming one of partner B's objects.
 OBJECT_ROUTES: dict[str, ParamsFactory] = {
     "partners:staff_card": lambda b: {"partner_id": b.pk},
@@ -139,6 +150,8 @@ OBJECT_ROUTES: dict[str, ParamsFactory] = {
     "orders:quick_order_progress": _quick_order_of_b,
     "orders:quick_order_apply": _quick_order_of_b,
     "orders:quick_order_report": _quick_order_of_b,
+    "integrations:outbox_message": _outbox_message_of_b,
+    "integrations:outbox_retry": _outbox_message_of_b,
 }
 
 # Patterns with parameters that do not name a partner's object, and why.
@@ -148,6 +161,10 @@ NOT_PARTNER_OBJECTS: dict[str, str] = {
     "unknown, used, revoked or expired token gets the same refusal and changes nothing)",
     "accounts:password_reset_confirm": "Django's signed reset link (uid + token), checked by "
     "Django; see kabinet/accounts/tests/test_passwords.py",
+    "integrations:token_new": "integrations are the supplier's, not a partner's: staff only "
+    "(kabinet/integrations/tests/test_staff_pages.py: partner users get 404)",
+    "integrations:token_revoke": "an integration's token: staff only, as integrations:token_new",
+    "integrations:password": "an integration's 1C password: staff only, as integrations:token_new",
 }
 
 

@@ -45,6 +45,23 @@ def _own_article_upload(partner: Partner, user: User) -> int:
     return article_upload_of(partner, user).pk
 
 
+def _own_outbox_message(partner: Partner) -> int:
+    from kabinet.outbox.models import OutboxMessage
+    from kabinet.partners.services import contact_create
+
+    contact = contact_create(partner=partner, full_name="Outbox Contact")
+    return OutboxMessage.objects.get(object_type="contact", object_id=str(contact.pk)).pk
+
+
+def _an_integration_token() -> tuple[int, int]:
+    from kabinet.integrations.models import IntegrationKind
+    from kabinet.integrations.services import integration_create, integration_token_create
+
+    integration = integration_create(name="Swept ERP", kind=IntegrationKind.ONEC, actor=None)
+    token, _raw = integration_token_create(integration=integration, name="t", actor=None)
+    return integration.pk, token.pk
+
+
 def _urls(partner: Partner, user: User) -> list[str]:
     """Every portal URL, its parameters naming the partner's own objects so views really run.
     (Django's admin has its own CSRF-protected forms and is Django's to test.)"""
@@ -61,7 +78,9 @@ def _urls(partner: Partner, user: User) -> list[str]:
         "import_id": _own_quick_order(partner, user),
         "article_id": _own_article(partner),
         "upload_id": _own_article_upload(partner, user),
+        "message_id": _own_outbox_message(partner),
     }
+    own["integration_id"], own["token_id"] = _an_integration_token()
     routes: list[Route] = [r for r in all_routes() if not r.route.startswith("admin/")]
     return [
         reverse(route.name, kwargs={name: own.get(name, "1") for name in route.params})

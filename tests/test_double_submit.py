@@ -19,6 +19,7 @@ from kabinet.accounts.models import AuditEvent, AuditKind, User
 from kabinet.orders.models import Order, OrderStatus, OrderStatusChange
 from kabinet.orders.services import cart_lines_add
 from kabinet.orders.tests.factories import placed_order, priced_variants
+from kabinet.outbox.models import OutboxMessage, Topic
 from kabinet.partners.models import Partner
 from tests.support import signed_in
 
@@ -88,6 +89,12 @@ def test_two_checkouts_at_once_make_one_order(
         assert Order.objects.count() == round_number + 1
     assert AuditEvent.objects.filter(kind=AuditKind.ORDER_SUBMITTED).count() == ROUNDS
     assert OrderStatusChange.objects.count() == ROUNDS
+    # One ERP message per order, whichever request won (R18).
+    messages = OutboxMessage.objects.filter(topic=Topic.ORDER_SUBMITTED)
+    assert messages.count() == ROUNDS
+    assert sorted(int(pk) for pk in messages.values_list("object_id", flat=True)) == sorted(
+        Order.objects.values_list("pk", flat=True)
+    )
     assert set(Order.objects.values_list("line_count", flat=True)) == {3}
 
 

@@ -17,6 +17,7 @@ from django.urls import reverse
 from kabinet.accounts.audit import audit_record
 from kabinet.accounts.models import AuditKind, User
 from kabinet.accounts.tests.factories import UserFactory
+from kabinet.outbox.models import OutboxMessage
 from kabinet.partners.models import Partner
 from kabinet.partners.rights import Role
 from kabinet.partners.tests.factories import (
@@ -113,6 +114,14 @@ NOT_LIST_PAGES = {
     "orders:quick_order_template_xlsx": "a download of a constant file, no query of its own",
     "orders:quick_order_template_csv": "a download of a constant file, no query of its own",
     "orders:quick_order_apply": "POST action",
+    "integrations:token_new": "POST action (renders the integrations page, pinned below)",
+    "integrations:token_revoke": "POST action",
+    "integrations:password": "POST action",
+    "integrations:outbox_retry": "POST action",
+    "integrations:outbox_retry_all": "POST action",
+    "exchange_api:events_poll": "an API list: pinned in kabinet/integrations/tests/"
+    "test_events_api.py",
+    "exchange_api:events_ack": "API action",
     "catalog:own_codes_upload": "a form",
     "catalog:own_codes_export": "a download: one streamed query",
     "catalog:own_codes_template": "a download of a constant file, no query of its own",
@@ -132,6 +141,7 @@ def test_every_page_is_pinned() -> None:
     pinned |= set(QUICK_ORDER_PAGES) | {"orders:quick_order"}  # pinned below, with growth
     pinned |= {"catalog:own_codes", "catalog:own_codes_report"}  # below, with growth
     pinned |= set(NOT_LIST_PAGES)
+    pinned |= {"integrations:staff_list", "integrations:outbox", "integrations:outbox_message"}
     # The exchange API's bulk writes (POST only) cost per batch, not per page: P5 and the
     # inbound tests measure them. A read operation (a list) must be pinned like a page.
     pinned |= {
@@ -466,7 +476,7 @@ def test_order_page(
     if staff:
         order_accept(order_id=order.pk, actor=staff_manager)
         url = reverse("orders:staff_detail", kwargs={"order_id": order.pk})
-        _assert_fixed(signed_in(staff_manager), url, 7, grow)
+        _assert_fixed(signed_in(staff_manager), url, 8, grow)  # 8: + its sync state
     else:
         url = reverse("orders:detail", kwargs={"order_id": order.pk})
         _assert_fixed(signed_in(partner_user), url, 8, grow)
@@ -537,6 +547,66 @@ def test_quick_order_upload_page(partner_user: User, partner_a: Partner) -> None
             PartnerArticleFactory.create(partner=partner_a)
 
     _assert_fixed(signed_in(partner_user), reverse("orders:quick_order"), 3, grow)
+
+
+def _grow_outbox(partner: Partner) -> None:
+    """Messages of every status, with attempts, from a partner's service calls."""
+    from kabinet.outbox.models import AttemptOutcome, DeliveryAttempt, MessageStatus
+    from kabinet.partners.services import contact_create
+
+    for n in range(3):
+        contact = contact_create(partner=partner, full_name=f"Contact {n}")
+        message = OutboxMessage.objects.get(object_type="contact", object_id=str(contact.pk))
+        DeliveryAttempt.objects.create(message=message, outcome=AttemptOutcome.ERROR, error="x")
+        OutboxMessage.objects.filter(pk=message.pk).update(
+            status=[MessageStatus.PENDING, MessageStatus.DELIVERED, MessageStatus.FAILED][n],
+            attempts=1,
+        )
+
+
+def test_outbox_pages(partner_a: Partner, partner_b: Partner, staff_manager: User) -> None:
+    client = signed_in(staff_manager)
+    url = reverse("integrations:outbox")
+
+    def grow() -> None:
+        _grow_outbox(partner_a)
+        _grow_outbox(partner_b)
+
+    _assert_fixed(client, url, 6, grow)
+    _assert_fixed(client, url + "?status=failed&topic=partner.contact_changed", 6, grow)
+    oldest = OutboxMessage.objects.order_by("-pk")[2]
+    _assert_fixed(client, url + f"?before={oldest.pk}&partner={partner_a.pk}", 6, grow)
+    message = OutboxMessage.objects.order_by("pk").first()
+    assert message is not None
+
+    def more_attempts() -> None:
+        from kabinet.outbox.models import AttemptOutcome, DeliveryAttempt
+
+        DeliveryAttempt.objects.bulk_create(
+            DeliveryAttempt(message=message, outcome=AttemptOutcome.ERROR) for _ in range(5)
+        )
+
+    url = reverse("integrations:outbox_message", kwargs={"message_id": message.pk})
+    _assert_fixed(client, url, 6, more_attempts)
+
+
+def test_integrations_page(db: None) -> None:
+    from kabinet.accounts.roles import StaffRole
+    from kabinet.accounts.tests.factories import StaffUserFactory
+    from kabinet.integrations.models import IntegrationKind
+    from kabinet.integrations.services import integration_create, integration_token_create
+
+    admin = StaffUserFactory.create(roles=[StaffRole.ADMINISTRATOR])
+    made: list[int] = []
+
+    def grow() -> None:
+        for kind in (IntegrationKind.ERP_API, IntegrationKind.ONEC):
+            made.append(len(made))
+            integration = integration_create(name=f"ERP {len(made)}", kind=kind, actor=None)
+            for _ in range(2):
+                integration_token_create(integration=integration, name="t", actor=None)
+
+    _assert_fixed(signed_in(admin), reverse("integrations:staff_list"), 6, grow)
 
 
 # A partner's own article codes (ORD2). The list: user, memberships, the count and the page

@@ -54,6 +54,10 @@ _CONTENT = [
 _ORDERS_READ = ["orders.view_order"]
 _ORDERS_WRITE = ["orders.change_order"]
 
+_OUTBOX_READ = ["outbox.view_outboxmessage", "integrations.view_integration"]
+_OUTBOX_RETRY = ["outbox.change_outboxmessage"]
+_INTEGRATIONS = ["integrations.add_integration", "integrations.change_integration"]
+
 _ACCESS = ["partners.add_invitation", "accounts.change_user", "accounts.view_auditevent"]
 
 STAFF_ROLE_PERMISSIONS: dict[StaffRole, list[str]] = {
@@ -64,6 +68,9 @@ STAFF_ROLE_PERMISSIONS: dict[StaffRole, list[str]] = {
         *_ACCESS,
         *_ORDERS_READ,
         *_ORDERS_WRITE,
+        *_OUTBOX_READ,
+        *_OUTBOX_RETRY,
+        *_INTEGRATIONS,
         "partners.add_partner",
         "partners.add_membership",
         "partners.change_membership",
@@ -82,6 +89,8 @@ STAFF_ROLE_PERMISSIONS: dict[StaffRole, list[str]] = {
         *_ACCESS,
         *_ORDERS_READ,
         *_ORDERS_WRITE,
+        *_OUTBOX_READ,
+        *_OUTBOX_RETRY,
         "accounts.view_user",
     ],
     StaffRole.APPROVER: [*_PARTNER_READ, *_ORDERS_READ],
@@ -89,6 +98,7 @@ STAFF_ROLE_PERMISSIONS: dict[StaffRole, list[str]] = {
     StaffRole.SUPPORT: [
         *_PARTNER_READ,
         *_ORDERS_READ,
+        *_OUTBOX_READ,
         "accounts.view_user",
         "accounts.view_auditevent",
     ],

@@ -32,6 +32,7 @@ from kabinet.orders.models import (
     StatusChangeSource,
 )
 from kabinet.orders.notify import order_submitted_email
+from kabinet.orders.outbox_events import order_submitted_announce
 from kabinet.orders.services import cart_lines_add
 from kabinet.orders.statuses import TransitionRefused, order_reprice
 from kabinet.partners.models import Agreement, Counterparty, DeliveryAddress, Partner
@@ -215,6 +216,7 @@ def order_place(
     )
     if submit:
         order_submitted_email(order)
+        order_submitted_announce(order)
     return order, True
 
 

@@ -34,6 +34,7 @@ from kabinet.orders.models import (
     StatusChangeSource,
 )
 from kabinet.orders.notify import order_submitted_email
+from kabinet.orders.outbox_events import order_cancelled_announce, order_submitted_announce
 from kabinet.partners.models import Partner
 
 S = OrderStatus
@@ -164,6 +165,7 @@ def order_submit(*, partner: Partner, order_id: int, actor: User) -> Order:
         ordered_at=now,
     )
     order_submitted_email(order)
+    order_submitted_announce(order)
     return order
 
 
@@ -171,7 +173,8 @@ def order_submit(*, partner: Partner, order_id: int, actor: User) -> Order:
 def order_cancel(*, partner: Partner, order_id: int, actor: User, note: str = "") -> Order:
     """A partner withdraws its draft or an order the supplier has not accepted yet."""
     order = _locked(order_id, partner)
-    return _move(
+    from_status = order.status
+    order = _move(
         order,
         S.CANCELLED,
         actor=actor,
@@ -179,6 +182,10 @@ def order_cancel(*, partner: Partner, order_id: int, actor: User, note: str = ""
         note=note,
         allowed_from=PARTNER_CANCELLABLE,
     )
+    order_cancelled_announce(
+        order, from_status=from_status, note=note, by=StatusChangeSource.PARTNER
+    )
+    return order
 
 
 def _staff_transition(to_status: str) -> Callable[..., Order]:
@@ -201,14 +208,13 @@ def _staff_transition(to_status: str) -> Callable[..., Order]:
                 "erp_status_changed_at": erp_version[0],
                 "erp_status_sequence": erp_version[1],
             }
-        return _move(
-            _locked(order_id, None),
-            to_status,
-            actor=actor,
-            source=source,
-            note=note,
-            **changes,
-        )
+        order = _locked(order_id, None)
+        from_status = order.status
+        order = _move(order, to_status, actor=actor, source=source, note=note, **changes)
+        # The ERP is told of a cancellation it did not make itself.
+        if to_status == S.CANCELLED and source != StatusChangeSource.ERP:
+            order_cancelled_announce(order, from_status=from_status, note=note, by=source)
+        return order
 
     transition.__name__ = f"order_{to_status}_by_staff"
     transition.__doc__ = f"The supplier moves an order to {to_status!r}: staff or the ERP."

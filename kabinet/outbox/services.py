@@ -1,13 +1,23 @@
 """Writing outbox messages. Only domain services call `outbox_write`, inside their own
 transaction: the message commits or rolls back with the change it announces."""
 
+import uuid
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from kabinet.outbox.models import OutboxMessage, Topic
+from kabinet.accounts.audit import audit_record
+from kabinet.accounts.models import AuditKind, User
+from kabinet.outbox.models import (
+    AttemptOutcome,
+    DeliveryAttempt,
+    MessageStatus,
+    OutboxMessage,
+    Topic,
+)
 from kabinet.partners.models import Partner
 
 
@@ -43,3 +53,73 @@ def _relay_wake() -> None:
     hook = getattr(settings, "OUTBOX_RELAY_WAKE", "")
     if hook:
         import_string(hook)()
+
+
+class NotFailed(Exception):
+    """Only a failed message is retried by hand; a pending one is on its way already."""
+
+
+@transaction.atomic
+def outbox_retry(*, message: OutboxMessage, actor: User | None) -> OutboxMessage:
+    """Give a failed message a fresh set of attempts, starting now."""
+    updated = OutboxMessage.objects.filter(pk=message.pk, status=MessageStatus.FAILED).update(
+        status=MessageStatus.PENDING, attempts=0, next_attempt_at=timezone.now()
+    )
+    if not updated:
+        raise NotFailed(message.pk)
+    audit_record(
+        AuditKind.OUTBOX_RETRIED,
+        actor=actor,
+        partner_id=message.partner_id,
+        message=str(message.key),
+        topic=message.topic,
+        object=f"{message.object_type}:{message.object_id}",
+    )
+    transaction.on_commit(_relay_wake)
+    message.refresh_from_db()
+    return message
+
+
+@transaction.atomic
+def outbox_retry_all_failed(*, actor: User | None) -> int:
+    """Retry every failed message; how many there were."""
+    failed = list(
+        OutboxMessage.objects.select_for_update().filter(status=MessageStatus.FAILED).order_by("pk")
+    )
+    for message in failed:
+        outbox_retry(message=message, actor=actor)
+    return len(failed)
+
+
+class AckOutcome:
+    ACKNOWLEDGED = "acknowledged"
+    ALREADY = "already_acknowledged"
+    UNKNOWN = "unknown_key"
+
+
+@transaction.atomic
+def outbox_acknowledge(*, keys: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Pull mode: the ERP has applied these messages. Idempotent: a key acknowledged again
+    (or delivered by push) is reported as such and changes nothing."""
+    now = timezone.now()
+    found = {
+        message.key: message
+        for message in OutboxMessage.objects.select_for_update().filter(key__in=keys)
+    }
+    outcomes: dict[uuid.UUID, str] = {}
+    for key in keys:
+        message = found.get(key)
+        if message is None:
+            outcomes[key] = AckOutcome.UNKNOWN
+        elif message.status == MessageStatus.DELIVERED:
+            outcomes[key] = AckOutcome.ALREADY
+        else:
+            OutboxMessage.objects.filter(pk=message.pk).update(
+                status=MessageStatus.DELIVERED, delivered_at=now, last_error=""
+            )
+            DeliveryAttempt.objects.create(
+                message=message, started_at=now, finished_at=now, outcome=AttemptOutcome.DELIVERED
+            )
+            message.status = MessageStatus.DELIVERED
+            outcomes[key] = AckOutcome.ACKNOWLEDGED
+    return outcomes

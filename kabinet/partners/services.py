@@ -19,6 +19,7 @@ from kabinet.partners.models import (
     Membership,
     Partner,
 )
+from kabinet.partners.outbox_events import address_changed_announce, contact_changed_announce
 from kabinet.partners.rights import DEFAULT_USER_RIGHTS, Right, Role
 from kabinet.partners.taxids import tax_id_normalize
 
@@ -129,7 +130,7 @@ def delivery_address_create(
         DeliveryAddress.objects.for_partner(partner).filter(is_default=True).update(
             is_default=False
         )
-    return DeliveryAddress.objects.create(
+    created = DeliveryAddress.objects.create(
         partner=partner,
         counterparty=counterparty,
         city=city,
@@ -138,6 +139,8 @@ def delivery_address_create(
         title=title,
         is_default=is_default,
     )
+    address_changed_announce(created, change="created")
+    return created
 
 
 @transaction.atomic
@@ -150,7 +153,7 @@ def contact_create(
     phone: str = "",
     user: User | None = None,
 ) -> Contact:
-    return Contact.objects.create(
+    contact = Contact.objects.create(
         partner=partner,
         full_name=full_name,
         position=position,
@@ -158,6 +161,8 @@ def contact_create(
         phone=phone,
         user=user,
     )
+    contact_changed_announce(contact, change="created")
+    return contact
 
 
 @transaction.atomic

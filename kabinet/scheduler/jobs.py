@@ -2,12 +2,12 @@
 
 `manage.py scheduler` (started by `make run`; one or more in production) wakes up every
 minute and enqueues each job that is due into the task queue, where the workers run it. A job
-runs once per period: the first scheduler to record (job, period) enqueues it, the others
-find the row taken.
+runs once per period (a local day, or a minute): the first scheduler to record (job, period)
+enqueues it, the others find the row taken.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import UTC, datetime, time, timedelta
 
 from django.db import IntegrityError, transaction
 from django.tasks import Task
@@ -29,16 +29,32 @@ class DailyJob:
         return local.date().isoformat() if local.time() >= self.at else None
 
 
-JOBS: tuple[DailyJob, ...] = (
+@dataclass(frozen=True)
+class MinuteJob:
+    """A job due every minute (e.g. the outbox relay's retries). Its run records are kept
+    for an hour only: enough to keep two schedulers from both enqueueing a minute."""
+
+    name: str
+    task_path: str
+    keep = timedelta(hours=1)
+
+    def period(self, now: datetime) -> str | None:
+        return now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+
+
+type Job = DailyJob | MinuteJob
+
+JOBS: tuple[Job, ...] = (
     DailyJob("access_expiry", "kabinet.partners.tasks.access_expiry_daily", time(6, 0)),
     DailyJob("task_results_prune", "kabinet.scheduler.tasks.task_results_prune", time(3, 30)),
     DailyJob(
         "quick_order_prune", "kabinet.orders.quick_order.tasks.quick_order_prune_daily", time(3, 45)
     ),
+    MinuteJob("outbox_relay", "kabinet.integrations.erp.relay.outbox_relay"),
 )
 
 
-def jobs_enqueue_due(*, now: datetime, jobs: tuple[DailyJob, ...] = JOBS) -> list[str]:
+def jobs_enqueue_due(*, now: datetime, jobs: tuple[Job, ...] = JOBS) -> list[str]:
     """Enqueue every job due at `now` that has not run for its period. Returns their names."""
     enqueued = []
     for job in jobs:
@@ -54,5 +70,8 @@ def jobs_enqueue_due(*, now: datetime, jobs: tuple[DailyJob, ...] = JOBS) -> lis
                 run.save(update_fields=["task_result_id"])
         except IntegrityError:
             continue  # another scheduler got there first
+        if isinstance(job, MinuteJob):
+            oldest = job.period(now - job.keep)  # periods are ISO strings: they sort as time
+            ScheduledRun.objects.filter(job=job.name, period__lt=oldest).delete()
         enqueued.append(job.name)
     return enqueued

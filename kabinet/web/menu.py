@@ -98,6 +98,16 @@ MENU: tuple[MenuSection, ...] = (
             MenuItem(_("Orders"), "orders:staff_list", permission="orders.view_order"),
             MenuItem(_("Audit log"), "partners:staff_audit", permission="accounts.view_auditevent"),
             MenuItem(
+                _("Integrations"),
+                "integrations:staff_list",
+                permission="integrations.view_integration",
+            ),
+            MenuItem(
+                _("Messages to the ERP"),
+                "integrations:outbox",
+                permission="outbox.view_outboxmessage",
+            ),
+            MenuItem(
                 _("Information pages"),
                 "admin:content_infopage_changelist",
                 permission="content.change_infopage",

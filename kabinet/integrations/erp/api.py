@@ -19,6 +19,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 
 from kabinet.integrations.erp import (
+    events,
     inbound,
     inbound_catalog,
     inbound_finance,
@@ -141,6 +142,7 @@ api.add_router("/v1/", inbound_catalog.router)
 api.add_router("/v1/", inbound_partners.router)
 api.add_router("/v1/", inbound_orders.router)
 api.add_router("/v1/", inbound_finance.router)
+api.add_router("/v1/", events.router)
 
 
 def urlpatterns() -> list[URLPattern | URLResolver]:

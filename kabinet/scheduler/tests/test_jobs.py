@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
+from django.db.models import QuerySet
 from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -19,7 +20,7 @@ from kabinet.accounts.models import AuditEvent, AuditKind, User
 from kabinet.accounts.tests.factories import UserFactory
 from kabinet.partners.models import Partner
 from kabinet.partners.tests.factories import MembershipFactory
-from kabinet.scheduler.jobs import JOBS, jobs_enqueue_due
+from kabinet.scheduler.jobs import JOBS, DailyJob, jobs_enqueue_due
 from kabinet.scheduler.models import ScheduledRun
 from tests.processes import manage, process_env, worker
 
@@ -27,7 +28,7 @@ TASK_PATH = "kabinet.partners.tasks.access_expiry_daily"
 MOSCOW = ZoneInfo("Europe/Moscow")
 WAIT_SECONDS = 60
 # The access-expiry job alone, so that adding other daily jobs does not change these tests.
-EXPIRY = tuple(job for job in JOBS if job.name == "access_expiry")
+EXPIRY = tuple(job for job in JOBS if isinstance(job, DailyJob) and job.name == "access_expiry")
 
 
 @pytest.fixture(autouse=True)
@@ -45,6 +46,13 @@ def _moscow(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
 
 def _runs() -> list[tuple[str, str]]:
     return list(ScheduledRun.objects.order_by("period").values_list("job", "period"))
+
+
+DAILY_JOBS = [job for job in JOBS if isinstance(job, DailyJob)]
+
+
+def _daily_runs() -> "QuerySet[ScheduledRun]":
+    return ScheduledRun.objects.filter(job__in=[job.name for job in DAILY_JOBS])
 
 
 def _queued() -> list[DBTaskResult]:
@@ -162,7 +170,8 @@ def test_scheduler_and_worker_block_an_expired_account_without_cron(
 
     scheduler = manage(env, "scheduler", "--once")
     assert scheduler.returncode == 0, scheduler.stdout + scheduler.stderr
-    assert ScheduledRun.objects.count() == len(JOBS)  # every daily job is due at noon
+    # Every daily job is due at noon (and the minute job at any minute).
+    assert _daily_runs().count() == len(DAILY_JOBS)
     run = ScheduledRun.objects.get(job="access_expiry")
     assert run.period == local_today.isoformat()
     [queued] = _queued()
@@ -191,7 +200,7 @@ def test_scheduler_and_worker_block_an_expired_account_without_cron(
     # Another scheduler process the same day finds the period taken.
     again = manage(env, "scheduler", "--once")
     assert again.returncode == 0, again.stdout + again.stderr
-    assert ScheduledRun.objects.count() == len(JOBS)
+    assert _daily_runs().count() == len(DAILY_JOBS)
     assert len(_queued()) == 1
 
 
@@ -224,3 +233,19 @@ def test_old_task_results_are_pruned() -> None:
     assert task_results_prune.call() == {"successful": 1, "failed": 0}
     remaining = {str(pk) for pk in DBTaskResult.objects.values_list("id", flat=True)}
     assert remaining == {str(kept.id), str(failed.id)}
+
+
+def test_a_minute_job_runs_once_per_minute_and_keeps_an_hour_of_records(db: None) -> None:
+    relay = tuple(job for job in JOBS if job.name == "outbox_relay")
+    assert relay, "the outbox relay retries every minute"
+    now = datetime(2030, 3, 10, 12, 0, 5, tzinfo=UTC)
+    assert jobs_enqueue_due(jobs=relay, now=now) == ["outbox_relay"]
+    assert jobs_enqueue_due(jobs=relay, now=now + timedelta(seconds=50)) == []
+    assert jobs_enqueue_due(jobs=relay, now=now + timedelta(seconds=60)) == ["outbox_relay"]
+    assert DBTaskResult.objects.filter(task_path=relay[0].task_path).count() == 2
+    later = now + timedelta(hours=1, minutes=1)
+    assert jobs_enqueue_due(jobs=relay, now=later) == ["outbox_relay"]
+    assert list(ScheduledRun.objects.values_list("period", flat=True).order_by("period")) == [
+        "2030-03-10T12:01",
+        "2030-03-10T13:01",
+    ]

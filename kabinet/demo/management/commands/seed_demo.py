@@ -10,6 +10,7 @@ from kabinet.catalog.models import Product
 from kabinet.content.services import info_page_upsert
 from kabinet.demo import data
 from kabinet.demo.catalog import catalog_seed
+from kabinet.demo.erp import demo_erp_ensure
 from kabinet.demo.orders import demo_orders_exist, orders_seed
 from kabinet.integrations.models import Integration, IntegrationKind
 from kabinet.integrations.services import integration_create
@@ -55,6 +56,8 @@ class Command(BaseCommand):
         else:
             seed(catalog_products=catalog_products)
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+        erp = demo_erp_ensure()
+        self.stdout.write(f"Messages to the ERP go to the fake ERP at {erp.outbound_url}.")
         self.stdout.write(sign_in_table())
 
 

@@ -398,16 +398,27 @@ def _stage(
 
 
 def _upsert(sql: _Sql, *, table: str, key: str, value: str) -> tuple[int, int]:
-    """Write the rows of `sync_todo` (key columns, `value`, is_new) into `table`, changing
-    only what differs. Returns (inserted, updated)."""
-    columns = f"{key}, {value}"
+    """Write the rows of `sync_todo` (key columns, `value`, and `id`: the live row's, NULL for
+    a new key) into `table`, changing only what differs. Returns (inserted, updated).
+
+    Existing rows: a plain `UPDATE … FROM` joined on the primary key. On PostgreSQL that is
+    several times cheaper than routing them through `INSERT … ON CONFLICT DO UPDATE`, which
+    first tries (and abandons) an insert per row; the value column is in no index, so the
+    new row versions are HOT (no index touched). New keys: `INSERT … ON CONFLICT`, which
+    stays for a concurrent writer inserting the same key meanwhile."""
+    distinct = "IS DISTINCT FROM" if _postgres() else "IS NOT"
+    # The WHERE is repeated for a concurrent writer that set the same value meanwhile.
+    sql.run(
+        f"UPDATE {table} SET {value} = t.value FROM sync_todo t "  # noqa: S608 (no user input)
+        f"WHERE {table}.id = t.id AND {table}.{value} {distinct} t.value"
+    )
+    updated = max(sql.cursor.rowcount, 0)
     conflict = (
-        f"INSERT INTO {table} ({columns}) SELECT {key}, value FROM sync_todo "  # noqa: S608
-        # SQLite: without a WHERE, "ON CONFLICT" would be read as a join constraint.
-        f"{'' if _postgres() else 'WHERE true '}"
+        f"INSERT INTO {table} ({key}, {value}) SELECT {key}, value FROM sync_todo "  # noqa: S608
+        # SQLite: a WHERE also keeps "ON CONFLICT" from being read as a join constraint.
+        "WHERE id IS NULL "
         f"ON CONFLICT ({key}) DO UPDATE SET {value} = EXCLUDED.{value} "
-        # Repeated here for a concurrent writer that set the same value meanwhile.
-        f"WHERE {table}.{value} IS DISTINCT FROM EXCLUDED.{value}"
+        f"WHERE {table}.{value} {distinct} EXCLUDED.{value}"
     )
     if _postgres():
         # xmax is 0 on a freshly inserted row version and set on an updated one.
@@ -415,12 +426,10 @@ def _upsert(sql: _Sql, *, table: str, key: str, value: str) -> tuple[int, int]:
             f"WITH up AS ({conflict} RETURNING (xmax = 0) AS inserted) "  # noqa: S608
             "SELECT count(*) FILTER (WHERE inserted), count(*) FROM up"
         )
-        return int(inserted), int(written) - int(inserted)
-    # One writer at a time on SQLite: what was new before the INSERT is what it inserted.
-    (inserted,) = sql.one("SELECT count(*) FROM sync_todo WHERE is_new")
-    sql.run(conflict.replace("IS DISTINCT FROM", "IS NOT"))
-    (written,) = sql.one("SELECT changes()")
-    return int(inserted), int(written) - int(inserted)
+        return int(inserted), updated + int(written) - int(inserted)
+    # One writer at a time on SQLite: every new key is inserted.
+    sql.run(conflict)
+    return max(sql.cursor.rowcount, 0), updated
 
 
 # --- Listings -------------------------------------------------------------------------------
@@ -562,7 +571,7 @@ def prices_upsert(
             _stage(sql, batch, variant_only=False, value_type="numeric(12, 2)")
             changed = sql.table_as(
                 "sync_todo",
-                """SELECT r.price_list_id, r.variant_id, r.value, p.id IS NULL AS is_new
+                """SELECT r.price_list_id, r.variant_id, r.value, p.id
                 FROM sync_resolved r
                 LEFT JOIN catalog_price p
                     ON p.price_list_id = r.price_list_id AND p.variant_id = r.variant_id
@@ -671,7 +680,7 @@ def stock_upsert(*, rows: Iterable[StockRow], actor: User | None, source: str = 
             _stage(sql, batch, variant_only=True, value_type="numeric(12, 3)")
             changed = sql.table_as(
                 "sync_todo",
-                """SELECT r.variant_id, r.value, st.id IS NULL AS is_new
+                """SELECT r.variant_id, r.value, st.id
                 FROM sync_resolved r
                 LEFT JOIN catalog_stock st ON st.variant_id = r.variant_id
                 WHERE r.variant_id IS NOT NULL AND r.value IS NOT NULL

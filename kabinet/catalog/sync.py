@@ -102,7 +102,7 @@ class SyncReport:
     unchanged: int = 0
     deleted: int = 0
     rejected: int = 0
-    listings: int = 0  # listings written (inserted, updated or deleted)
+    listings: int = 0  # products whose listings were queued for a refresh (ListingStale)
     errors: list[SyncError] = field(default_factory=list)
 
     @property
@@ -435,6 +435,61 @@ def _upsert(sql: _Sql, *, table: str, key: str, value: str) -> tuple[int, int]:
 # --- Listings -------------------------------------------------------------------------------
 
 
+def _listings_queue(sql: _Sql) -> int:
+    """Queue the products in `sync_touched` for a listing refresh, and have it run once this
+    transaction commits (docs/decisions.md, "P5: listings after commit"). Returns how many
+    products were queued.
+
+    A queued product's row is upserted, not skipped when present: the refresh holds the rows
+    it works on locked until it commits, so a sync that touches a product being refreshed
+    waits for it, then queues the product anew — the running refresh read the prices before
+    this sync committed them, and the next one reads them after."""
+    sql.run(
+        """INSERT INTO catalog_listingstale (product_id)
+        SELECT DISTINCT product_id FROM sync_touched WHERE true
+        ORDER BY product_id  -- one lock order for every sync: two cannot deadlock here
+        ON CONFLICT (product_id) DO UPDATE SET queued_at = EXCLUDED.queued_at"""
+    )
+    queued = max(sql.cursor.rowcount, 0)
+    if queued:
+        from kabinet.catalog.tasks import listings_refresh_stale_task
+
+        transaction.on_commit(listings_refresh_stale_task.enqueue)
+    return queued
+
+
+def listings_refresh_stale() -> int:
+    """Recompute the listings of the products the syncs queued (catalog.ListingStale) and
+    take them off the queue; the background task `listings_refresh_stale_task` runs it.
+    Idempotent and safe to run concurrently: products another refresh is working on are
+    skipped (it holds them locked), and a product queued again meanwhile is refreshed by
+    the next run. Returns how many listings were written."""
+    written = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        sql = _Sql(cursor)
+        lock = " FOR UPDATE SKIP LOCKED" if _postgres() else ""
+        stale = f"SELECT product_id FROM catalog_listingstale{lock}"  # noqa: S608
+        if sql.table_as("sync_stale", stale):
+            # Every listing the products have, and every one their prices call for.
+            sql.table_as(
+                "sync_touched",
+                """SELECT p.price_list_id, v.product_id
+                FROM sync_stale s
+                JOIN catalog_variant v ON v.product_id = s.product_id
+                JOIN catalog_price p ON p.variant_id = v.id
+                UNION
+                SELECT l.price_list_id, l.product_id
+                FROM sync_stale s JOIN catalog_listing l ON l.product_id = s.product_id""",
+            )
+            written = _listings_refresh(sql)
+            sql.run(
+                """DELETE FROM catalog_listingstale
+                WHERE product_id IN (SELECT product_id FROM sync_stale)"""
+            )
+        sql.drop()
+    return written
+
+
 def _listings_refresh(sql: _Sql) -> int:
     """Recompute the listings of the (price_list_id, product_id) pairs in `sync_touched`
     the way `services.listing_refresh` does, in set-based SQL. Only the derived columns
@@ -588,12 +643,12 @@ def prices_upsert(
             report.unchanged = int(applied) - changed
             sql.table_as(
                 "sync_touched",
-                """SELECT t.price_list_id, v.product_id
+                """SELECT v.product_id
                 FROM sync_todo t JOIN catalog_variant v ON v.id = t.variant_id""",
             )
             if full:
                 report.deleted = _prices_unnamed_delete(sql)
-            report.listings = _listings_refresh(sql)
+            report.listings = _listings_queue(sql)
         sql.drop()
         _finish(report, batch)
         _audit(AuditKind.PRICES_SYNCED, report, actor=actor, source=source)
@@ -622,9 +677,8 @@ def _prices_gone_delete(sql: _Sql) -> int:
     sql.run("DELETE FROM catalog_price WHERE id IN (SELECT id FROM sync_gone)")
     deleted = max(sql.cursor.rowcount, 0)
     sql.run(
-        """INSERT INTO sync_touched (price_list_id, product_id)
-        SELECT g.price_list_id, v.product_id
-        FROM sync_gone g JOIN catalog_variant v ON v.id = g.variant_id"""
+        """INSERT INTO sync_touched (product_id)
+        SELECT v.product_id FROM sync_gone g JOIN catalog_variant v ON v.id = g.variant_id"""
     )
     return deleted
 
@@ -656,10 +710,10 @@ def prices_delete(*, keys: Iterable[PriceKey], actor: User | None, source: str =
                 FROM catalog_price p JOIN sync_resolved r
                     ON r.price_list_id = p.price_list_id AND r.variant_id = p.variant_id""",
             )
-            sql.table("sync_touched", "price_list_id bigint, product_id bigint")
+            sql.table("sync_touched", "product_id bigint")
             report.deleted = _prices_gone_delete(sql)
             report.unchanged = int(named) - report.deleted
-            report.listings = _listings_refresh(sql)
+            report.listings = _listings_queue(sql)
         sql.drop()
         _finish(report, batch)
         _audit(AuditKind.PRICES_DELETED, report, actor=actor, source=source)
@@ -694,15 +748,12 @@ def stock_upsert(*, rows: Iterable[StockRow], actor: User | None, source: str = 
                 sql, table="catalog_stock", key="variant_id", value="quantity"
             )
             report.unchanged = int(applied) - changed
-            # A listing's stock counts the variants priced in its price list.
             sql.table_as(
                 "sync_touched",
-                """SELECT p.price_list_id, v.product_id
-                FROM sync_todo t
-                JOIN catalog_variant v ON v.id = t.variant_id
-                JOIN catalog_price p ON p.variant_id = t.variant_id""",
+                """SELECT v.product_id
+                FROM sync_todo t JOIN catalog_variant v ON v.id = t.variant_id""",
             )
-            report.listings = _listings_refresh(sql)
+            report.listings = _listings_queue(sql)
         sql.drop()
         _finish(report, batch)
         _audit(AuditKind.STOCK_SYNCED, report, actor=actor, source=source)

@@ -8,10 +8,13 @@ rejected row with a stable code (`SyncErrorCode`).
 
 How it is fast (docs/decisions.md, "P5"): rows are checked in Python, then written into a
 temporary staging table (COPY on PostgreSQL, executemany on SQLite), keys are resolved by
-joins, and one `INSERT … SELECT … ON CONFLICT DO UPDATE … WHERE <changed>` writes only what
-differs. Rows whose value already holds are filtered out before the INSERT, so a re-sync with
-no changes writes (and locks) no row at all. The listings (`catalog.Listing`) of the price
-list × product pairs that really changed are then recomputed with set-based SQL.
+joins, and rows whose value already holds are filtered out, so a re-sync with no changes
+writes (and locks) no row at all. What is left is written by one `UPDATE … FROM` joined on
+the live rows' ids and one `INSERT … ON CONFLICT` for new keys. The products whose listings
+(`catalog.Listing`, what catalog pages read) change are queued (`catalog.ListingStale`) and
+their listings recomputed with set-based SQL by a background task once the sync commits
+(`listings_refresh_stale`): catalog pages follow a few seconds later, while the cart and the
+checkout read prices and stock themselves.
 
 Rules of a request:
 - Rows are independent: valid rows apply, invalid ones are reported and skipped. A failure
@@ -228,6 +231,8 @@ def _checked(
     staged = batch.staged
     latest: dict[tuple[str | None, bool, str], int] = {}  # key → position in staged
     by_erp_id = by_sku = False
+    # Bound once: attribute look-ups in a million-row loop add up.
+    remember, append = latest.setdefault, staged.append
     for index, row in enumerate(batch.rows):
         erp_id = getattr(row, "erp_id", None)
         sku = None
@@ -253,19 +258,23 @@ def _checked(
                 if keep_rejected_keys:
                     staged.append((index, code, erp_id, sku, None))
                 continue
-        raw = (code, True, erp_id) if erp_id is not None else (code, False, sku)
-        by_erp_id = by_erp_id or erp_id is not None
-        by_sku = by_sku or erp_id is None
-        earlier = latest.get(raw)  # type: ignore[arg-type]
-        if earlier is not None:
+        if erp_id is not None:
+            raw = (code, True, erp_id)
+            by_erp_id = True
+        else:
+            raw = (code, False, sku)  # type: ignore[assignment]
+            by_sku = True
+        position = len(staged)
+        earlier = remember(raw, position)
+        if earlier != position:
             if not duplicates_rejected:
                 continue
             superseded = staged[earlier]
             batch.reject(superseded[0], SyncErrorCode.DUPLICATE_KEY)
             # Rejected, yet it still names its key (for `full`): staged without a value.
             staged[earlier] = (*superseded[:4], None)
-        latest[raw] = len(staged)  # type: ignore[index]
-        staged.append((index, code, erp_id, sku, value))
+            latest[raw] = position
+        append((index, code, erp_id, sku, value))
     batch.mixed = by_erp_id and by_sku
     return batch
 
@@ -435,20 +444,29 @@ def _upsert(sql: _Sql, *, table: str, key: str, value: str) -> tuple[int, int]:
 # --- Listings -------------------------------------------------------------------------------
 
 
-def _listings_queue(sql: _Sql) -> int:
-    """Queue the products in `sync_touched` for a listing refresh, and have it run once this
-    transaction commits (docs/decisions.md, "P5: listings after commit"). Returns how many
-    products were queued.
+# The products of the prices and stock a call wrote, and of the prices it deleted.
+_TODO_PRODUCTS = (
+    "SELECT v.product_id FROM sync_todo t JOIN catalog_variant v ON v.id = t.variant_id"
+)
+_GONE_PRODUCTS = (
+    "SELECT v.product_id FROM sync_gone t JOIN catalog_variant v ON v.id = t.variant_id"
+)
+
+
+def _listings_queue(sql: _Sql, products: str) -> int:
+    """Queue the products the query `products` selects for a listing refresh, and have it
+    run once this transaction commits (docs/decisions.md, "P5: listings after commit").
+    Returns how many products were queued.
 
     A queued product's row is upserted, not skipped when present: the refresh holds the rows
     it works on locked until it commits, so a sync that touches a product being refreshed
     waits for it, then queues the product anew — the running refresh read the prices before
     this sync committed them, and the next one reads them after."""
     sql.run(
-        """INSERT INTO catalog_listingstale (product_id)
-        SELECT DISTINCT product_id FROM sync_touched WHERE true
+        f"""INSERT INTO catalog_listingstale (product_id)
+        SELECT DISTINCT product_id FROM ({products}) touched WHERE true
         ORDER BY product_id  -- one lock order for every sync: two cannot deadlock here
-        ON CONFLICT (product_id) DO UPDATE SET queued_at = EXCLUDED.queued_at"""
+        ON CONFLICT (product_id) DO UPDATE SET queued_at = EXCLUDED.queued_at"""  # noqa: S608
     )
     queued = max(sql.cursor.rowcount, 0)
     if queued:
@@ -641,14 +659,11 @@ def prices_upsert(
                 sql, table="catalog_price", key="price_list_id, variant_id", value="amount"
             )
             report.unchanged = int(applied) - changed
-            sql.table_as(
-                "sync_touched",
-                """SELECT v.product_id
-                FROM sync_todo t JOIN catalog_variant v ON v.id = t.variant_id""",
-            )
+            products = _TODO_PRODUCTS
             if full:
                 report.deleted = _prices_unnamed_delete(sql)
-            report.listings = _listings_queue(sql)
+                products += f" UNION ALL {_GONE_PRODUCTS}"
+            report.listings = _listings_queue(sql, products)
         sql.drop()
         _finish(report, batch)
         _audit(AuditKind.PRICES_SYNCED, report, actor=actor, source=source)
@@ -656,8 +671,8 @@ def prices_upsert(
 
 
 def _prices_unnamed_delete(sql: _Sql) -> int:
-    """`full`: delete the prices of the named price lists that no staged row names, and
-    add their pairs to `sync_touched`. Only price lists with at least one row applied: a
+    """`full`: delete the prices of the named price lists that no staged row names (kept in
+    `sync_gone`). Only price lists with at least one row applied: a
     request whose every row for a price list was rejected (say, variants the portal does not
     know yet) must not empty it; `prices_delete` empties a price list on purpose."""
     sql.table_as(
@@ -675,12 +690,7 @@ def _prices_unnamed_delete(sql: _Sql) -> int:
 
 def _prices_gone_delete(sql: _Sql) -> int:
     sql.run("DELETE FROM catalog_price WHERE id IN (SELECT id FROM sync_gone)")
-    deleted = max(sql.cursor.rowcount, 0)
-    sql.run(
-        """INSERT INTO sync_touched (product_id)
-        SELECT v.product_id FROM sync_gone g JOIN catalog_variant v ON v.id = g.variant_id"""
-    )
-    return deleted
+    return max(sql.cursor.rowcount, 0)
 
 
 def prices_delete(*, keys: Iterable[PriceKey], actor: User | None, source: str = "") -> SyncReport:
@@ -710,10 +720,9 @@ def prices_delete(*, keys: Iterable[PriceKey], actor: User | None, source: str =
                 FROM catalog_price p JOIN sync_resolved r
                     ON r.price_list_id = p.price_list_id AND r.variant_id = p.variant_id""",
             )
-            sql.table("sync_touched", "product_id bigint")
             report.deleted = _prices_gone_delete(sql)
             report.unchanged = int(named) - report.deleted
-            report.listings = _listings_queue(sql)
+            report.listings = _listings_queue(sql, _GONE_PRODUCTS)
         sql.drop()
         _finish(report, batch)
         _audit(AuditKind.PRICES_DELETED, report, actor=actor, source=source)
@@ -748,12 +757,7 @@ def stock_upsert(*, rows: Iterable[StockRow], actor: User | None, source: str = 
                 sql, table="catalog_stock", key="variant_id", value="quantity"
             )
             report.unchanged = int(applied) - changed
-            sql.table_as(
-                "sync_touched",
-                """SELECT v.product_id
-                FROM sync_todo t JOIN catalog_variant v ON v.id = t.variant_id""",
-            )
-            report.listings = _listings_queue(sql)
+            report.listings = _listings_queue(sql, _TODO_PRODUCTS)
         sql.drop()
         _finish(report, batch)
         _audit(AuditKind.STOCK_SYNCED, report, actor=actor, source=source)

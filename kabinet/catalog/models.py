@@ -260,17 +260,15 @@ class Listing(models.Model):
     of aggregating a million price rows per request (QUALITY.md P1).
     """
 
-    # No index of their own on price_list (every composite index below starts with it) nor on
-    # brand (only deleting a brand looks listings up by it): a re-priced listing is rewritten
-    # through every index it has (catalog.sync), so each one left out makes ERP syncs cheaper.
+    # No index of its own on price_list: every composite index below starts with it, and a
+    # re-priced listing is rewritten through every index it has (catalog.sync). The brand's
+    # stays: the brand filter ANDs it with the section's (twice as fast on data set L).
     price_list = models.ForeignKey(
         PriceList, related_name="listings", on_delete=models.CASCADE, db_index=False
     )
     product = models.ForeignKey(Product, related_name="listings", on_delete=models.CASCADE)
     section_path = models.CharField(max_length=255)
-    brand = models.ForeignKey(
-        Brand, null=True, related_name="+", on_delete=models.SET_NULL, db_index=False
-    )
+    brand = models.ForeignKey(Brand, null=True, related_name="+", on_delete=models.SET_NULL)
     name = models.CharField(max_length=255)
     name_folded = models.CharField(max_length=255)  # lower case: sort and search key
     min_price = models.DecimalField(max_digits=12, decimal_places=2)

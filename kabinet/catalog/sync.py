@@ -488,17 +488,6 @@ def listings_refresh_stale() -> int:
         lock = " FOR UPDATE SKIP LOCKED" if _postgres() else ""
         stale = f"SELECT product_id FROM catalog_listingstale{lock}"  # noqa: S608
         if sql.table_as("sync_stale", stale):
-            # Every listing the products have, and every one their prices call for.
-            sql.table_as(
-                "sync_touched",
-                """SELECT p.price_list_id, v.product_id
-                FROM sync_stale s
-                JOIN catalog_variant v ON v.product_id = s.product_id
-                JOIN catalog_price p ON p.variant_id = v.id
-                UNION
-                SELECT l.price_list_id, l.product_id
-                FROM sync_stale s JOIN catalog_listing l ON l.product_id = s.product_id""",
-            )
             written = _listings_refresh(sql)
             sql.run(
                 """DELETE FROM catalog_listingstale
@@ -509,26 +498,25 @@ def listings_refresh_stale() -> int:
 
 
 def _listings_refresh(sql: _Sql) -> int:
-    """Recompute the listings of the (price_list_id, product_id) pairs in `sync_touched`
-    the way `services.listing_refresh` does, in set-based SQL. Only the derived columns
-    (prices, stock, variant count) of existing listings are rewritten, and only when they
-    differ; product fields are listing_refresh's business when products change. Returns
-    how many listings were written."""
-    if not sql.table_as("sync_touched_pairs", "SELECT DISTINCT * FROM sync_touched"):
-        return 0
+    """Recompute every listing of the products in `sync_stale` the way
+    `services.listing_refresh` does, in set-based SQL: one per price list that prices a live
+    variant of a live product. Only the derived columns (prices, stock, variant count) of
+    existing listings are rewritten, and only when they differ; product fields are
+    listing_refresh's business when products change. Returns how many listings were
+    written."""
     if not _postgres():
-        sql.run("CREATE INDEX sync_touched_key ON sync_touched_pairs (price_list_id, product_id)")
+        sql.run("CREATE UNIQUE INDEX sync_stale_key ON sync_stale (product_id)")
     sql.table_as(
         "sync_fresh",
-        """SELECT t.price_list_id, t.product_id, min(p.amount) AS min_price,
+        """SELECT p.price_list_id, v.product_id, min(p.amount) AS min_price,
             max(p.amount) AS max_price, round(coalesce(sum(st.quantity), 0), 3) AS stock,
             count(*) AS variant_count
-        FROM sync_touched_pairs t
-        JOIN catalog_product pr ON pr.id = t.product_id AND NOT pr.is_archived
-        JOIN catalog_variant v ON v.product_id = t.product_id AND NOT v.is_archived
-        JOIN catalog_price p ON p.variant_id = v.id AND p.price_list_id = t.price_list_id
+        FROM sync_stale s
+        JOIN catalog_product pr ON pr.id = s.product_id AND NOT pr.is_archived
+        JOIN catalog_variant v ON v.product_id = s.product_id AND NOT v.is_archived
+        JOIN catalog_price p ON p.variant_id = v.id
         LEFT JOIN catalog_stock st ON st.variant_id = v.id
-        GROUP BY t.price_list_id, t.product_id""",
+        GROUP BY p.price_list_id, v.product_id""",
     )
     if not _postgres():
         sql.run("CREATE UNIQUE INDEX sync_fresh_key ON sync_fresh (price_list_id, product_id)")
@@ -536,8 +524,7 @@ def _listings_refresh(sql: _Sql) -> int:
     sql.run(
         """DELETE FROM catalog_listing WHERE id IN (
             SELECT l.id FROM catalog_listing l
-            JOIN sync_touched_pairs t
-                ON t.price_list_id = l.price_list_id AND t.product_id = l.product_id
+            JOIN sync_stale s ON s.product_id = l.product_id
             LEFT JOIN sync_fresh f
                 ON f.price_list_id = l.price_list_id AND f.product_id = l.product_id
             WHERE f.product_id IS NULL)"""

@@ -472,7 +472,9 @@ def _listings_queue(sql: _Sql, products: str) -> int:
     if queued:
         from kabinet.catalog.tasks import listings_refresh_stale_task
 
-        transaction.on_commit(listings_refresh_stale_task.enqueue)
+        # Robust: the prices are committed by then, and a failed enqueue must not turn the
+        # request into an error; the queue rows stay for the next sync's run.
+        transaction.on_commit(listings_refresh_stale_task.enqueue, robust=True)
     return queued
 
 

@@ -8,10 +8,13 @@ rejected row with a stable code (`SyncErrorCode`).
 
 How it is fast (docs/decisions.md, "P5"): rows are checked in Python, then written into a
 temporary staging table (COPY on PostgreSQL, executemany on SQLite), keys are resolved by
-joins, and one `INSERT … SELECT … ON CONFLICT DO UPDATE … WHERE <changed>` writes only what
-differs. Rows whose value already holds are filtered out before the INSERT, so a re-sync with
-no changes writes (and locks) no row at all. The listings (`catalog.Listing`) of the price
-list × product pairs that really changed are then recomputed with set-based SQL.
+joins, and rows whose value already holds are filtered out, so a re-sync with no changes
+writes (and locks) no row at all. What is left is written by one `UPDATE … FROM` joined on
+the live rows' ids and one `INSERT … ON CONFLICT` for new keys. The products whose listings
+(`catalog.Listing`, what catalog pages read) change are queued (`catalog.ListingStale`) and
+their listings recomputed with set-based SQL by a background task once the sync commits
+(`listings_refresh_stale`): catalog pages follow a few seconds later, while the cart and the
+checkout read prices and stock themselves.
 
 Rules of a request:
 - Rows are independent: valid rows apply, invalid ones are reported and skipped. A failure
@@ -102,7 +105,7 @@ class SyncReport:
     unchanged: int = 0
     deleted: int = 0
     rejected: int = 0
-    listings: int = 0  # listings written (inserted, updated or deleted)
+    listings: int = 0  # products whose listings were queued for a refresh (ListingStale)
     errors: list[SyncError] = field(default_factory=list)
 
     @property
@@ -228,6 +231,8 @@ def _checked(
     staged = batch.staged
     latest: dict[tuple[str | None, bool, str], int] = {}  # key → position in staged
     by_erp_id = by_sku = False
+    # Bound once: attribute look-ups in a million-row loop add up.
+    remember, append = latest.setdefault, staged.append
     for index, row in enumerate(batch.rows):
         erp_id = getattr(row, "erp_id", None)
         sku = None
@@ -253,19 +258,23 @@ def _checked(
                 if keep_rejected_keys:
                     staged.append((index, code, erp_id, sku, None))
                 continue
-        raw = (code, True, erp_id) if erp_id is not None else (code, False, sku)
-        by_erp_id = by_erp_id or erp_id is not None
-        by_sku = by_sku or erp_id is None
-        earlier = latest.get(raw)  # type: ignore[arg-type]
-        if earlier is not None:
+        if erp_id is not None:
+            raw = (code, True, erp_id)
+            by_erp_id = True
+        else:
+            raw = (code, False, sku)  # type: ignore[assignment]
+            by_sku = True
+        position = len(staged)
+        earlier = remember(raw, position)
+        if earlier != position:
             if not duplicates_rejected:
                 continue
             superseded = staged[earlier]
             batch.reject(superseded[0], SyncErrorCode.DUPLICATE_KEY)
             # Rejected, yet it still names its key (for `full`): staged without a value.
             staged[earlier] = (*superseded[:4], None)
-        latest[raw] = len(staged)  # type: ignore[index]
-        staged.append((index, code, erp_id, sku, value))
+            latest[raw] = position
+        append((index, code, erp_id, sku, value))
     batch.mixed = by_erp_id and by_sku
     return batch
 
@@ -398,16 +407,27 @@ def _stage(
 
 
 def _upsert(sql: _Sql, *, table: str, key: str, value: str) -> tuple[int, int]:
-    """Write the rows of `sync_todo` (key columns, `value`, is_new) into `table`, changing
-    only what differs. Returns (inserted, updated)."""
-    columns = f"{key}, {value}"
+    """Write the rows of `sync_todo` (key columns, `value`, and `id`: the live row's, NULL for
+    a new key) into `table`, changing only what differs. Returns (inserted, updated).
+
+    Existing rows: a plain `UPDATE … FROM` joined on the primary key. On PostgreSQL that is
+    several times cheaper than routing them through `INSERT … ON CONFLICT DO UPDATE`, which
+    first tries (and abandons) an insert per row; the value column is in no index, so the
+    new row versions are HOT (no index touched). New keys: `INSERT … ON CONFLICT`, which
+    stays for a concurrent writer inserting the same key meanwhile."""
+    distinct = "IS DISTINCT FROM" if _postgres() else "IS NOT"
+    # The WHERE is repeated for a concurrent writer that set the same value meanwhile.
+    sql.run(
+        f"UPDATE {table} SET {value} = t.value FROM sync_todo t "  # noqa: S608 (no user input)
+        f"WHERE {table}.id = t.id AND {table}.{value} {distinct} t.value"
+    )
+    updated = max(sql.cursor.rowcount, 0)
     conflict = (
-        f"INSERT INTO {table} ({columns}) SELECT {key}, value FROM sync_todo "  # noqa: S608
-        # SQLite: without a WHERE, "ON CONFLICT" would be read as a join constraint.
-        f"{'' if _postgres() else 'WHERE true '}"
+        f"INSERT INTO {table} ({key}, {value}) SELECT {key}, value FROM sync_todo "  # noqa: S608
+        # SQLite: a WHERE also keeps "ON CONFLICT" from being read as a join constraint.
+        "WHERE id IS NULL "
         f"ON CONFLICT ({key}) DO UPDATE SET {value} = EXCLUDED.{value} "
-        # Repeated here for a concurrent writer that set the same value meanwhile.
-        f"WHERE {table}.{value} IS DISTINCT FROM EXCLUDED.{value}"
+        f"WHERE {table}.{value} {distinct} EXCLUDED.{value}"
     )
     if _postgres():
         # xmax is 0 on a freshly inserted row version and set on an updated one.
@@ -415,38 +435,90 @@ def _upsert(sql: _Sql, *, table: str, key: str, value: str) -> tuple[int, int]:
             f"WITH up AS ({conflict} RETURNING (xmax = 0) AS inserted) "  # noqa: S608
             "SELECT count(*) FILTER (WHERE inserted), count(*) FROM up"
         )
-        return int(inserted), int(written) - int(inserted)
-    # One writer at a time on SQLite: what was new before the INSERT is what it inserted.
-    (inserted,) = sql.one("SELECT count(*) FROM sync_todo WHERE is_new")
-    sql.run(conflict.replace("IS DISTINCT FROM", "IS NOT"))
-    (written,) = sql.one("SELECT changes()")
-    return int(inserted), int(written) - int(inserted)
+        return int(inserted), updated + int(written) - int(inserted)
+    # One writer at a time on SQLite: every new key is inserted.
+    sql.run(conflict)
+    return max(sql.cursor.rowcount, 0), updated
 
 
 # --- Listings -------------------------------------------------------------------------------
 
 
+# The products of the prices and stock a call wrote, and of the prices it deleted.
+_TODO_PRODUCTS = (
+    "SELECT v.product_id FROM sync_todo t JOIN catalog_variant v ON v.id = t.variant_id"
+)
+_GONE_PRODUCTS = (
+    "SELECT v.product_id FROM sync_gone t JOIN catalog_variant v ON v.id = t.variant_id"
+)
+
+
+def _listings_queue(sql: _Sql, products: str) -> int:
+    """Queue the products the query `products` selects for a listing refresh, and have it
+    run once this transaction commits (docs/decisions.md, "P5: listings after commit").
+    Returns how many products were queued.
+
+    A queued product's row is upserted, not skipped when present: the refresh holds the rows
+    it works on locked until it commits, so a sync that touches a product being refreshed
+    waits for it, then queues the product anew — the running refresh read the prices before
+    this sync committed them, and the next one reads them after."""
+    sql.run(
+        f"""INSERT INTO catalog_listingstale (product_id)
+        SELECT DISTINCT product_id FROM ({products}) touched WHERE true
+        ORDER BY product_id  -- one lock order for every sync: two cannot deadlock here
+        ON CONFLICT (product_id) DO UPDATE SET queued_at = EXCLUDED.queued_at"""  # noqa: S608
+    )
+    queued = max(sql.cursor.rowcount, 0)
+    if queued:
+        from kabinet.catalog.tasks import listings_refresh_stale_task
+
+        # Robust: the prices are committed by then, and a failed enqueue must not turn the
+        # request into an error; the queue rows stay for the next sync's run.
+        transaction.on_commit(listings_refresh_stale_task.enqueue, robust=True)
+    return queued
+
+
+def listings_refresh_stale() -> int:
+    """Recompute the listings of the products the syncs queued (catalog.ListingStale) and
+    take them off the queue; the background task `listings_refresh_stale_task` runs it.
+    Idempotent and safe to run concurrently: products another refresh is working on are
+    skipped (it holds them locked), and a product queued again meanwhile is refreshed by
+    the next run. Returns how many listings were written."""
+    written = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        sql = _Sql(cursor)
+        lock = " FOR UPDATE SKIP LOCKED" if _postgres() else ""
+        stale = f"SELECT product_id FROM catalog_listingstale{lock}"  # noqa: S608
+        if sql.table_as("sync_stale", stale):
+            written = _listings_refresh(sql)
+            sql.run(
+                """DELETE FROM catalog_listingstale
+                WHERE product_id IN (SELECT product_id FROM sync_stale)"""
+            )
+        sql.drop()
+    return written
+
+
 def _listings_refresh(sql: _Sql) -> int:
-    """Recompute the listings of the (price_list_id, product_id) pairs in `sync_touched`
-    the way `services.listing_refresh` does, in set-based SQL. Only the derived columns
-    (prices, stock, variant count) of existing listings are rewritten, and only when they
-    differ; product fields are listing_refresh's business when products change. Returns
-    how many listings were written."""
-    if not sql.table_as("sync_touched_pairs", "SELECT DISTINCT * FROM sync_touched"):
-        return 0
+    """Recompute every listing of the products in `sync_stale` the way
+    `services.listing_refresh` does, in set-based SQL: one per price list that prices a live
+    variant of a live product. Only the derived columns (prices, stock, variant count) of
+    existing listings are rewritten, and only when they differ; product fields are
+    listing_refresh's business when products change. Returns how many listings were
+    written."""
     if not _postgres():
-        sql.run("CREATE INDEX sync_touched_key ON sync_touched_pairs (price_list_id, product_id)")
+        sql.run("CREATE UNIQUE INDEX sync_stale_key ON sync_stale (product_id)")
     sql.table_as(
         "sync_fresh",
-        """SELECT t.price_list_id, t.product_id, min(p.amount) AS min_price,
+        """SELECT p.price_list_id, v.product_id, min(p.amount) AS min_price,
             max(p.amount) AS max_price, round(coalesce(sum(st.quantity), 0), 3) AS stock,
             count(*) AS variant_count
-        FROM sync_touched_pairs t
-        JOIN catalog_product pr ON pr.id = t.product_id AND NOT pr.is_archived
-        JOIN catalog_variant v ON v.product_id = t.product_id AND NOT v.is_archived
-        JOIN catalog_price p ON p.variant_id = v.id AND p.price_list_id = t.price_list_id
+        FROM sync_stale s
+        JOIN catalog_product pr ON pr.id = s.product_id AND NOT pr.is_archived
+        JOIN catalog_variant v ON v.product_id = s.product_id AND NOT v.is_archived
+        JOIN catalog_price p ON p.variant_id = v.id
         LEFT JOIN catalog_stock st ON st.variant_id = v.id
-        GROUP BY t.price_list_id, t.product_id""",
+        GROUP BY p.price_list_id, v.product_id""",
     )
     if not _postgres():
         sql.run("CREATE UNIQUE INDEX sync_fresh_key ON sync_fresh (price_list_id, product_id)")
@@ -454,8 +526,7 @@ def _listings_refresh(sql: _Sql) -> int:
     sql.run(
         """DELETE FROM catalog_listing WHERE id IN (
             SELECT l.id FROM catalog_listing l
-            JOIN sync_touched_pairs t
-                ON t.price_list_id = l.price_list_id AND t.product_id = l.product_id
+            JOIN sync_stale s ON s.product_id = l.product_id
             LEFT JOIN sync_fresh f
                 ON f.price_list_id = l.price_list_id AND f.product_id = l.product_id
             WHERE f.product_id IS NULL)"""
@@ -562,7 +633,7 @@ def prices_upsert(
             _stage(sql, batch, variant_only=False, value_type="numeric(12, 2)")
             changed = sql.table_as(
                 "sync_todo",
-                """SELECT r.price_list_id, r.variant_id, r.value, p.id IS NULL AS is_new
+                """SELECT r.price_list_id, r.variant_id, r.value, p.id
                 FROM sync_resolved r
                 LEFT JOIN catalog_price p
                     ON p.price_list_id = r.price_list_id AND p.variant_id = r.variant_id
@@ -577,14 +648,11 @@ def prices_upsert(
                 sql, table="catalog_price", key="price_list_id, variant_id", value="amount"
             )
             report.unchanged = int(applied) - changed
-            sql.table_as(
-                "sync_touched",
-                """SELECT t.price_list_id, v.product_id
-                FROM sync_todo t JOIN catalog_variant v ON v.id = t.variant_id""",
-            )
+            products = _TODO_PRODUCTS
             if full:
                 report.deleted = _prices_unnamed_delete(sql)
-            report.listings = _listings_refresh(sql)
+                products += f" UNION ALL {_GONE_PRODUCTS}"
+            report.listings = _listings_queue(sql, products)
         sql.drop()
         _finish(report, batch)
         _audit(AuditKind.PRICES_SYNCED, report, actor=actor, source=source)
@@ -592,8 +660,8 @@ def prices_upsert(
 
 
 def _prices_unnamed_delete(sql: _Sql) -> int:
-    """`full`: delete the prices of the named price lists that no staged row names, and
-    add their pairs to `sync_touched`. Only price lists with at least one row applied: a
+    """`full`: delete the prices of the named price lists that no staged row names (kept in
+    `sync_gone`). Only price lists with at least one row applied: a
     request whose every row for a price list was rejected (say, variants the portal does not
     know yet) must not empty it; `prices_delete` empties a price list on purpose."""
     sql.table_as(
@@ -611,13 +679,7 @@ def _prices_unnamed_delete(sql: _Sql) -> int:
 
 def _prices_gone_delete(sql: _Sql) -> int:
     sql.run("DELETE FROM catalog_price WHERE id IN (SELECT id FROM sync_gone)")
-    deleted = max(sql.cursor.rowcount, 0)
-    sql.run(
-        """INSERT INTO sync_touched (price_list_id, product_id)
-        SELECT g.price_list_id, v.product_id
-        FROM sync_gone g JOIN catalog_variant v ON v.id = g.variant_id"""
-    )
-    return deleted
+    return max(sql.cursor.rowcount, 0)
 
 
 def prices_delete(*, keys: Iterable[PriceKey], actor: User | None, source: str = "") -> SyncReport:
@@ -647,10 +709,9 @@ def prices_delete(*, keys: Iterable[PriceKey], actor: User | None, source: str =
                 FROM catalog_price p JOIN sync_resolved r
                     ON r.price_list_id = p.price_list_id AND r.variant_id = p.variant_id""",
             )
-            sql.table("sync_touched", "price_list_id bigint, product_id bigint")
             report.deleted = _prices_gone_delete(sql)
             report.unchanged = int(named) - report.deleted
-            report.listings = _listings_refresh(sql)
+            report.listings = _listings_queue(sql, _GONE_PRODUCTS)
         sql.drop()
         _finish(report, batch)
         _audit(AuditKind.PRICES_DELETED, report, actor=actor, source=source)
@@ -671,7 +732,7 @@ def stock_upsert(*, rows: Iterable[StockRow], actor: User | None, source: str = 
             _stage(sql, batch, variant_only=True, value_type="numeric(12, 3)")
             changed = sql.table_as(
                 "sync_todo",
-                """SELECT r.variant_id, r.value, st.id IS NULL AS is_new
+                """SELECT r.variant_id, r.value, st.id
                 FROM sync_resolved r
                 LEFT JOIN catalog_stock st ON st.variant_id = r.variant_id
                 WHERE r.variant_id IS NOT NULL AND r.value IS NOT NULL
@@ -685,15 +746,7 @@ def stock_upsert(*, rows: Iterable[StockRow], actor: User | None, source: str = 
                 sql, table="catalog_stock", key="variant_id", value="quantity"
             )
             report.unchanged = int(applied) - changed
-            # A listing's stock counts the variants priced in its price list.
-            sql.table_as(
-                "sync_touched",
-                """SELECT p.price_list_id, v.product_id
-                FROM sync_todo t
-                JOIN catalog_variant v ON v.id = t.variant_id
-                JOIN catalog_price p ON p.variant_id = t.variant_id""",
-            )
-            report.listings = _listings_refresh(sql)
+            report.listings = _listings_queue(sql, _TODO_PRODUCTS)
         sql.drop()
         _finish(report, batch)
         _audit(AuditKind.STOCK_SYNCED, report, actor=actor, source=source)

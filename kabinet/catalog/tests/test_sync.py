@@ -16,7 +16,15 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
 from kabinet.accounts.models import AuditEvent, AuditKind
-from kabinet.catalog.models import Listing, Price, PriceList, Product, Stock, Variant
+from kabinet.catalog.models import (
+    Listing,
+    ListingStale,
+    Price,
+    PriceList,
+    Product,
+    Stock,
+    Variant,
+)
 from kabinet.catalog.services import listing_refresh
 from kabinet.catalog.sync import (
     PriceKey,
@@ -24,10 +32,12 @@ from kabinet.catalog.sync import (
     StockRow,
     SyncErrorCode,
     SyncReport,
+    listings_refresh_stale,
     prices_delete,
     prices_upsert,
     stock_upsert,
 )
+from kabinet.catalog.tasks import listings_refresh_stale_task
 from kabinet.catalog.tests.factories import (
     PriceFactory,
     PriceListFactory,
@@ -126,7 +136,15 @@ def amounts() -> dict[tuple[str, str], Decimal]:
 
 
 def listing(price_list: PriceList, product: Product) -> Listing:
+    """The listing as pages see it once the background refresh a sync queues has run (the
+    task runs only after a commit, which a test's transaction never reaches)."""
+    listings_refresh_stale()
     return Listing.objects.get(price_list=price_list, product=product)
+
+
+def listed(price_list: PriceList, product: Product) -> bool:
+    listings_refresh_stale()
+    return Listing.objects.filter(price_list=price_list, product=product).exists()
 
 
 def codes(report: SyncReport) -> list[tuple[int, str]]:
@@ -165,6 +183,7 @@ def test_changed_prices_are_updated_and_only_changed_listings_rewritten(
             ],
             actor=None,
         )
+        listings_refresh_stale()
     assert (report.inserted, report.updated, report.unchanged) == (0, 1, 2)
     # One price and one listing: the gown's in BASE. Not the mask's.
     assert written[0] == 2
@@ -307,7 +326,7 @@ def test_a_full_package_deletes_the_prices_it_does_not_name(catalog: Catalog) ->
     assert codes(report) == [(1, E.BAD_AMOUNT)]
     assert sorted(sku for code, sku in amounts() if code == "BASE") == ["SKU-G1", "SKU-G2"]
     assert ("VIP", "SKU-M1") in amounts()  # another price list is not touched
-    assert not Listing.objects.filter(price_list=catalog.base, product=catalog.mask).exists()
+    assert not listed(catalog.base, catalog.mask)
     gown = listing(catalog.base, catalog.gown)
     assert (gown.min_price, gown.max_price, gown.variant_count) == (100, 200, 2)
 
@@ -341,8 +360,8 @@ def test_prices_delete_deletes_the_named_prices(catalog: Catalog) -> None:
     assert codes(report) == [(3, E.UNKNOWN_VARIANT)]
     assert ("BASE", "SKU-M1") not in amounts()
     assert ("VIP", "SKU-M1") in amounts()
-    assert not Listing.objects.filter(price_list=catalog.base, product=catalog.mask).exists()
-    assert Listing.objects.filter(price_list=catalog.vip, product=catalog.mask).exists()
+    assert not listed(catalog.base, catalog.mask)
+    assert listed(catalog.vip, catalog.mask)
     assert AuditEvent.objects.filter(kind=AuditKind.PRICES_DELETED).count() == 1
 
 
@@ -371,6 +390,35 @@ def test_stock_is_inserted_and_updated_and_listings_follow(catalog: Catalog) -> 
     assert report.listings == 1
 
 
+def test_listings_are_refreshed_after_commit_by_the_task(
+    catalog: Catalog, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The sync only queues the products; the task, enqueued when the sync commits,
+    recomputes their listings and empties the queue. Cart and checkout read Price."""
+    from django_tasks_db.models import DBTaskResult
+
+    with django_capture_on_commit_callbacks(execute=True):
+        report = prices_upsert(rows=[PriceRow("BASE", Decimal(1), erp_id="G-1")], actor=None)
+        stock_upsert(rows=[StockRow(Decimal(9), erp_id="G-1")], actor=None)
+    assert report.listings == 1
+    assert list(ListingStale.objects.values_list("product_id", flat=True)) == [catalog.gown.pk]
+    stale = Listing.objects.get(price_list=catalog.base, product=catalog.gown)
+    assert (stale.min_price, stale.stock) == (100, 15)  # not yet
+    queued = DBTaskResult.objects.filter(task_path__endswith="listings_refresh_stale_task")
+    assert queued.count() == 2  # one per committed sync; the second finds nothing to do
+    assert listings_refresh_stale_task.call() == 1
+    assert not ListingStale.objects.exists()
+    fresh = Listing.objects.get(price_list=catalog.base, product=catalog.gown)
+    assert (fresh.min_price, fresh.stock) == (1, 19)
+    assert listings_refresh_stale_task.call() == 0
+
+
+def test_a_sync_without_changes_queues_nothing(catalog: Catalog) -> None:
+    report = prices_upsert(rows=[PriceRow("BASE", Decimal(100), erp_id="G-1")], actor=None)
+    assert report.listings == 0
+    assert not ListingStale.objects.exists()
+
+
 def test_the_bulk_listings_equal_listing_refresh(catalog: Catalog) -> None:
     """After a mixed sync the set-based listings are exactly what listing_refresh makes."""
     archived = VariantFactory.create(product=catalog.gown, erp_id="G-X", is_archived=True)
@@ -387,6 +435,7 @@ def test_the_bulk_listings_equal_listing_refresh(catalog: Catalog) -> None:
     stock_upsert(rows=[StockRow(Decimal("0.1"), erp_id="S-1")], actor=None)
     assert archived.prices.count() == 1
     fields = [f.name for f in Listing._meta.fields if f.name != "id"]
+    listings_refresh_stale()
     synced = sorted(Listing.objects.values_list(*fields))
     listing_refresh()
     assert synced == sorted(Listing.objects.values_list(*fields))
@@ -556,6 +605,7 @@ class PricesFuzz(TestCase):
         assert report.inserted + report.updated + report.unchanged + report.rejected == len(rows)
         assert {error.code for error in report.errors} <= set(SyncErrorCode)
         fields = [f.name for f in Listing._meta.fields if f.name != "id"]
+        listings_refresh_stale()
         synced = sorted(Listing.objects.values_list(*fields))
         listing_refresh()
         assert synced == sorted(Listing.objects.values_list(*fields))

@@ -7,6 +7,7 @@ import pytest
 
 from kabinet.accounts.models import AuditEvent, AuditKind
 from kabinet.catalog.models import Listing, PriceList, Product, Section, Variant
+from kabinet.catalog.sync import listings_refresh_stale
 from kabinet.catalog.tests.factories import PriceFactory, PriceListFactory
 from kabinet.integrations.tests.conftest import ExchangeClient
 
@@ -209,10 +210,13 @@ def test_prices_and_stock_load_in_bulk_and_report_bad_rows(erp: ExchangeClient) 
         (2, "unknown_variant"),
         (3, "negative_amount"),
     ]
+    # Listings follow in a background task once the request commits (catalog.sync).
+    assert listings_refresh_stale() == 1
     listing = Listing.objects.get()
     assert (listing.min_price, listing.max_price) == (Decimal("120.50"), Decimal("130.00"))
     stock = erp.post("stock", {"items": [{"erp_id": "P-1#1", "quantity": "7"}]}).json()
     assert stock["counts"]["inserted"] + stock["counts"]["updated"] == 1
+    listings_refresh_stale()
     assert Listing.objects.get().stock == Decimal("7")
     again = erp.post("prices", {"items": rows[:2]}).json()
     assert again["counts"]["unchanged"] == 2

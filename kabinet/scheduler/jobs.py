@@ -51,6 +51,9 @@ JOBS: tuple[Job, ...] = (
         "quick_order_prune", "kabinet.orders.quick_order.tasks.quick_order_prune_daily", time(3, 45)
     ),
     MinuteJob("outbox_relay", "kabinet.integrations.erp.relay.outbox_relay"),
+    # The safety net of the listings queued by price and stock syncs, should the after-commit
+    # enqueue have been lost (a crash between commit and enqueue).
+    MinuteJob("listings_refresh", "kabinet.catalog.tasks.listings_refresh_stale_task"),
 )
 
 

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "kabinet.scheduler",
     "kabinet.catalog",
     "kabinet.orders",
+    "kabinet.finance",
     "kabinet.content",
     "kabinet.notifications",
     "kabinet.outbox",

@@ -101,6 +101,7 @@ def _state() -> dict[str, Any]:
             "otp_totp",
             "otp_static",
             "orders",
+            "finance",
             "catalog",
             "integrations",
             "outbox",

@@ -55,7 +55,12 @@ ANONYMOUS_PAGES = {
     "accounts:login": 0,
 }
 # Routes that are not pages listing data: actions (POST), probes and the admin.
-BULK_WRITE_SUFFIXES = ("_upsert_operation", "_delete_operation", "_archive_operation")
+BULK_WRITE_SUFFIXES = (
+    "_upsert_operation",
+    "_delete_operation",
+    "_archive_operation",
+    "_apply_operation",
+)
 
 NOT_LIST_PAGES = {
     "onec_exchange": "1C's machine protocol; its orders query is pinned in "

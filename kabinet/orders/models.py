@@ -189,6 +189,10 @@ class Order(models.Model):
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
     erp_id = models.CharField(_("ERP id"), max_length=64, unique=True, null=True, blank=True)
     erp_number = models.CharField(_("ERP number"), max_length=40, blank=True)
+    # The version of the last status the ERP set (its change time, then its sequence number
+    # within that time): an older or repeated status message changes nothing (R17).
+    erp_status_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    erp_status_sequence = models.PositiveBigIntegerField(default=0, db_default=0, editable=False)
     # The checkout form's one-time key (R18): posting the same form twice finds the order it
     # made the first time instead of making another.
     checkout_key = models.UUIDField(unique=True, null=True, blank=True, editable=False)

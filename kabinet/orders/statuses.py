@@ -9,11 +9,14 @@ current status allows it (a second click, a stale page or a concurrent change ge
 status history and one audit event, all in one transaction.
 
 Partners submit and cancel their own orders (cancel only until the supplier accepts);
-staff drive the rest by hand until the ERP exchange does (`source=ERP`).
+the supplier's steps are taken by staff by hand or by the ERP exchange (`source=ERP`, no
+person: kabinet.orders.sync), through the same services and guards.
 """
 
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -105,6 +108,7 @@ def _move(
         order_id=order.pk,
         status_from=from_status,
         status_to=to_status,
+        source=source,
     )
     order.refresh_from_db()
     return order
@@ -186,22 +190,38 @@ def order_cancel(*, partner: Partner, order_id: int, actor: User, note: str = ""
 
 def _staff_transition(to_status: str) -> Callable[..., Order]:
     @transaction.atomic
-    def transition(*, order_id: int, actor: User, note: str = "") -> Order:
+    def transition(
+        *,
+        order_id: int,
+        actor: User | None,
+        note: str = "",
+        source: StatusChangeSource = StatusChangeSource.STAFF,
+        erp_version: tuple[datetime, int] | None = None,
+    ) -> Order:
+        """`source=ERP` has no person (actor None) and records the ERP's version of the
+        status (its change time and sequence, R17) in the same update."""
+        if actor is None and source != StatusChangeSource.ERP:
+            raise ValueError("Only the ERP changes a status without a person doing it.")
+        changes: dict[str, Any] = {}
+        if erp_version is not None:
+            changes = {
+                "erp_status_changed_at": erp_version[0],
+                "erp_status_sequence": erp_version[1],
+            }
         order = _locked(order_id, None)
         from_status = order.status
-        order = _move(order, to_status, actor=actor, source=StatusChangeSource.STAFF, note=note)
-        if to_status == S.CANCELLED:
-            order_cancelled_announce(
-                order, from_status=from_status, note=note, by=StatusChangeSource.STAFF
-            )
+        order = _move(order, to_status, actor=actor, source=source, note=note, **changes)
+        # The ERP is told of a cancellation it did not make itself.
+        if to_status == S.CANCELLED and source != StatusChangeSource.ERP:
+            order_cancelled_announce(order, from_status=from_status, note=note, by=source)
         return order
 
     transition.__name__ = f"order_{to_status}_by_staff"
-    transition.__doc__ = f"Staff move an order to {to_status!r} (until the ERP drives it)."
+    transition.__doc__ = f"The supplier moves an order to {to_status!r}: staff or the ERP."
     return transition
 
 
-# The supplier's steps, by hand until the ERP exchange drives them (same guards).
+# The supplier's steps: by hand, or driven by the ERP exchange (same guards).
 order_accept = _staff_transition(S.ACCEPTED)
 order_reject = _staff_transition(S.REJECTED)
 order_start_assembly = _staff_transition(S.IN_ASSEMBLY)

@@ -18,7 +18,14 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 
-from kabinet.integrations.erp import events, inbound, inbound_catalog
+from kabinet.integrations.erp import (
+    events,
+    inbound,
+    inbound_catalog,
+    inbound_finance,
+    inbound_orders,
+    inbound_partners,
+)
 from kabinet.integrations.erp.exchange import ApiError, TokenAuth
 
 
@@ -132,6 +139,9 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 api.add_router("/v1/", inbound.router)
 api.add_router("/v1/", inbound_catalog.router)
+api.add_router("/v1/", inbound_partners.router)
+api.add_router("/v1/", inbound_orders.router)
+api.add_router("/v1/", inbound_finance.router)
 api.add_router("/v1/", events.router)
 
 

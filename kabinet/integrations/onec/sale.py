@@ -24,7 +24,7 @@ from kabinet.accounts.audit import audit_record
 from kabinet.accounts.models import AuditKind
 from kabinet.integrations.models import Integration
 from kabinet.integrations.onec import commerceml
-from kabinet.orders.models import Order, OrderLine, OrderStatus
+from kabinet.orders.models import Order, OrderLine, OrderStatus, StatusChangeSource
 from kabinet.orders.statuses import STAFF_TRANSITIONS, TRANSITIONS, TransitionRefused
 from kabinet.outbox.models import MessageStatus, OutboxMessage, Topic
 
@@ -259,9 +259,13 @@ def statuses_apply(*, updates: Iterable[commerceml.OrderUpdate], source: str) ->
             with transaction.atomic():
                 for step in steps:
                     transition: Callable[..., Order] = STAFF_TRANSITIONS[step]
-                    # TODO(erporders): the ERP-driven transitions (source=ERP) replace these
-                    # staff ones once orders.statuses has them; the note says who moved it.
-                    transition(order_id=order.pk, actor=None, note=source)
+                    # ERP-driven: no person; the note says which integration moved it.
+                    transition(
+                        order_id=order.pk,
+                        actor=None,
+                        note=source,
+                        source=StatusChangeSource.ERP,
+                    )
         except TransitionRefused as error:
             report.errors.append(f"{order.number}: {error}")
             continue

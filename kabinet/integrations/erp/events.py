@@ -79,6 +79,13 @@ def _pulling(request: HttpRequest) -> Integration:
 @router.get("/events", response={200: EventsOut, **PULL_ERRORS}, operation_id="events_poll")
 def events_poll(request: HttpRequest, query: Query[EventsQuery]) -> dict[str, Any]:
     _pulling(request)
+    if unknown := sorted(set(request.GET) - {"limit"}):
+        # A misspelt parameter (`limt=`) must not silently mean the default.
+        raise ApiError(
+            422,
+            "unknown_parameter",
+            _("Unknown query parameters: %(names)s.") % {"names": ", ".join(unknown)[:200]},
+        )
     messages = list(
         OutboxMessage.objects.filter(status=MessageStatus.PENDING).order_by("created_at", "pk")[
             : query.limit + 1

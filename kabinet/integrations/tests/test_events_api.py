@@ -83,3 +83,8 @@ def test_bad_ack_bodies_are_refused(token: str) -> None:
     assert _ack(token, ["not-a-uuid"]).status_code == 422
     assert _get(token, "?limit=0").status_code == 422
     assert _get(token, "?limit=5000").status_code == 422
+
+
+def test_an_unknown_query_parameter_is_refused(token: str) -> None:
+    response = _get(token, "?limt=5")
+    assert (response.status_code, response.json()["code"]) == (422, "unknown_parameter")

@@ -18,7 +18,14 @@ from kabinet.finance.models import Invoice, InvoiceStatus, Payment
 from kabinet.orders.models import Order
 from kabinet.orders.sync import decimal_fits
 from kabinet.partners.models import Agreement, Counterparty, Partner
-from kabinet.partners.sync import BatchOutcome, ItemOutcome, OutcomeStatus, record_exchange
+from kabinet.partners.sync import (
+    BatchOutcome,
+    ItemOutcome,
+    ItemRefused,
+    OutcomeStatus,
+    counterparty_check,
+    record_exchange,
+)
 
 
 @dataclass(frozen=True)
@@ -59,13 +66,6 @@ def invoice_status(*, amount: Decimal, paid_amount: Decimal, cancelled: bool) ->
     return InvoiceStatus.OPEN
 
 
-class _Refused(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
 def _by_erp_id[M: models.Model](model: type[M], erp_ids: set[str]) -> dict[str, M]:
     return {obj.erp_id: obj for obj in model._default_manager.filter(erp_id__in=erp_ids)}  # type: ignore[attr-defined]
 
@@ -78,21 +78,15 @@ def _party(
 ) -> tuple[Partner, Counterparty]:
     partner = partners.get(partner_erp_id)
     if partner is None:
-        raise _Refused("unknown_partner", _("No partner with this ERP id."))
-    counterparty = counterparties.get(counterparty_erp_id)
-    if counterparty is None:
-        raise _Refused("unknown_counterparty", _("No counterparty with this ERP id."))
-    if counterparty.partner_id != partner.pk:
-        raise _Refused(
-            "counterparty_of_other_partner", _("The counterparty belongs to another partner.")
-        )
+        raise ItemRefused("unknown_partner", _("No partner with this ERP id."))
+    counterparty = counterparty_check(counterparties.get(counterparty_erp_id), partner)
     return partner, counterparty
 
 
 def _amounts_check(*amounts: tuple[str, Decimal], positive: bool = False) -> None:
     for name, value in amounts:
         if not decimal_fits(value, places=2, max_digits=16, positive=positive):
-            raise _Refused(
+            raise ItemRefused(
                 "bad_number",
                 _("%(name)s %(value)s: not negative, at most 2 decimal places and 14 digits.")
                 % {"name": name, "value": value},
@@ -111,7 +105,7 @@ def _save[M: models.Model](
         model._default_manager.create(partner=partner, erp_id=erp_id, **values)
         return "created"
     if existing.partner_id != partner.pk:  # type: ignore[attr-defined]
-        raise _Refused(
+        raise ItemRefused(
             "partner_mismatch",
             _("This record belongs to another partner; it cannot move to a different one."),
         )
@@ -172,12 +166,12 @@ def invoices_upsert(*, items: Sequence[InvoiceData], source: str) -> BatchOutcom
             if item.agreement_erp_id:
                 agreement = agreements.get(item.agreement_erp_id)
                 if agreement is None:
-                    raise _Refused("unknown_agreement", _("No agreement with this ERP id."))
+                    raise ItemRefused("unknown_agreement", _("No agreement with this ERP id."))
                 if (
                     agreement.partner_id != partner.pk
                     or agreement.counterparty_id != counterparty.pk
                 ):
-                    raise _Refused(
+                    raise ItemRefused(
                         "agreement_of_other_counterparty",
                         _("The agreement is not one of the invoice's counterparty."),
                     )
@@ -185,14 +179,14 @@ def invoices_upsert(*, items: Sequence[InvoiceData], source: str) -> BatchOutcom
             if item.order_erp_id:
                 order = orders.get(item.order_erp_id)
                 if order is None:
-                    raise _Refused("unknown_order", _("No order with this ERP id."))
+                    raise ItemRefused("unknown_order", _("No order with this ERP id."))
                 if order.partner_id != partner.pk:
-                    raise _Refused(
+                    raise ItemRefused(
                         "order_of_other_partner", _("The order belongs to another partner.")
                     )
             _amounts_check(("amount", item.amount), ("paid_amount", item.paid_amount))
             if item.due_on and item.due_on < item.issued_on:
-                raise _Refused("bad_due_date", _("The invoice is due before it is issued."))
+                raise ItemRefused("bad_due_date", _("The invoice is due before it is issued."))
             values: dict[str, object] = {
                 "counterparty_id": counterparty.pk,
                 "agreement_id": agreement.pk if agreement else None,
@@ -208,7 +202,7 @@ def invoices_upsert(*, items: Sequence[InvoiceData], source: str) -> BatchOutcom
                 ).value,
             }
             status = _save(Invoice, existing.get(item.erp_id), partner, item.erp_id, values)
-        except _Refused as refused:
+        except ItemRefused as refused:
             outcome.add(ItemOutcome(index, item.erp_id, "error", refused.code, refused.message))
             continue
         outcome.add(ItemOutcome(index, item.erp_id, status))
@@ -244,13 +238,13 @@ def payments_upsert(*, items: Sequence[PaymentData], source: str) -> BatchOutcom
             if item.invoice_erp_id:
                 invoice = invoices.get(item.invoice_erp_id)
                 if invoice is None:
-                    raise _Refused("unknown_invoice", _("No invoice with this ERP id."))
+                    raise ItemRefused("unknown_invoice", _("No invoice with this ERP id."))
                 if invoice.partner_id != partner.pk:
-                    raise _Refused(
+                    raise ItemRefused(
                         "invoice_of_other_partner", _("The invoice belongs to another partner.")
                     )
                 if invoice.currency != item.currency:
-                    raise _Refused(
+                    raise ItemRefused(
                         "currency_mismatch",
                         _("The invoice is in %(currency)s.") % {"currency": invoice.currency},
                     )
@@ -263,7 +257,7 @@ def payments_upsert(*, items: Sequence[PaymentData], source: str) -> BatchOutcom
                 "amount": item.amount,
             }
             status = _save(Payment, existing.get(item.erp_id), partner, item.erp_id, values)
-        except _Refused as refused:
+        except ItemRefused as refused:
             outcome.add(ItemOutcome(index, item.erp_id, "error", refused.code, refused.message))
             continue
         outcome.add(ItemOutcome(index, item.erp_id, status))

@@ -34,7 +34,13 @@ from kabinet.orders.models import (
 )
 from kabinet.orders.statuses import STAFF_TRANSITIONS, TRANSITIONS, TransitionRefused
 from kabinet.partners.models import Agreement, Counterparty, DeliveryAddress, Partner
-from kabinet.partners.sync import BatchOutcome, ItemOutcome, record_exchange
+from kabinet.partners.sync import (
+    BatchOutcome,
+    ItemOutcome,
+    ItemRefused,
+    counterparty_check,
+    record_exchange,
+)
 
 CENT = Decimal("0.01")
 ERP_NUMBER_PREFIX = "E-"
@@ -275,13 +281,6 @@ def _refs(items: Sequence[OrderData]) -> _Refs:
     )
 
 
-class _Refused(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
 @dataclass(frozen=True)
 class _Resolved:
     partner: Partner
@@ -293,24 +292,18 @@ class _Resolved:
 
 def _resolve(item: OrderData, refs: _Refs) -> _Resolved:
     """The item's references, checked to exist and to belong together, and its lines with
-    amounts and total checked; _Refused says what is wrong."""
+    amounts and total checked; ItemRefused says what is wrong."""
     partner = refs.partners.get(item.partner_erp_id)
     if partner is None:
-        raise _Refused("unknown_partner", _("No partner with this ERP id."))
-    counterparty = refs.counterparties.get(item.counterparty_erp_id)
-    if counterparty is None:
-        raise _Refused("unknown_counterparty", _("No counterparty with this ERP id."))
-    if counterparty.partner_id != partner.pk:
-        raise _Refused(
-            "counterparty_of_other_partner", _("The counterparty belongs to another partner.")
-        )
+        raise ItemRefused("unknown_partner", _("No partner with this ERP id."))
+    counterparty = counterparty_check(refs.counterparties.get(item.counterparty_erp_id), partner)
     agreement: Agreement | None = None
     if item.agreement_erp_id:
         agreement = refs.agreements.get(item.agreement_erp_id)
         if agreement is None:
-            raise _Refused("unknown_agreement", _("No agreement with this ERP id."))
+            raise ItemRefused("unknown_agreement", _("No agreement with this ERP id."))
         if agreement.partner_id != partner.pk or agreement.counterparty_id != counterparty.pk:
-            raise _Refused(
+            raise ItemRefused(
                 "agreement_of_other_counterparty",
                 _("The agreement is not one of the order's counterparty."),
             )
@@ -318,15 +311,17 @@ def _resolve(item: OrderData, refs: _Refs) -> _Resolved:
     if item.delivery_address_erp_id:
         address = refs.addresses.get(item.delivery_address_erp_id)
         if address is None:
-            raise _Refused("unknown_delivery_address", _("No delivery address with this ERP id."))
+            raise ItemRefused(
+                "unknown_delivery_address", _("No delivery address with this ERP id.")
+            )
         if address.partner_id != partner.pk:
-            raise _Refused(
+            raise ItemRefused(
                 "address_of_other_partner", _("The delivery address belongs to another partner.")
             )
     lines: list[OrderLine] = []
     total = Decimal("0.00")
     if not decimal_fits(item.total, places=2, max_digits=16):
-        raise _Refused("bad_number", _number_problem("total", item.total, 2, 16))
+        raise ItemRefused("bad_number", _number_problem("total", item.total, 2, 16))
     for position, line in enumerate(item.lines, start=1):
         for name, value, places, digits, positive in (
             ("quantity", line.quantity, 3, 12, True),
@@ -334,7 +329,7 @@ def _resolve(item: OrderData, refs: _Refs) -> _Resolved:
             ("amount", line.amount, 2, 16, False),
         ):
             if not decimal_fits(value, places=places, max_digits=digits, positive=positive):
-                raise _Refused(
+                raise ItemRefused(
                     "bad_number",
                     _("Line %(line)d: %(problem)s")
                     % {"line": position, "problem": _number_problem(name, value, places, digits)},
@@ -343,14 +338,14 @@ def _resolve(item: OrderData, refs: _Refs) -> _Resolved:
         if variant is None and line.sku:
             variant = refs.variants_by_sku.get(line.sku)
         if variant is None:
-            raise _Refused(
+            raise ItemRefused(
                 "unknown_variant",
                 _("Line %(line)d: no goods with ERP id or SKU %(code)s.")
                 % {"line": position, "code": line.variant_erp_id or line.sku or "—"},
             )
         expected = (line.quantity * line.price).quantize(CENT, rounding=ROUND_HALF_UP)
         if line.amount != expected:
-            raise _Refused(
+            raise ItemRefused(
                 "bad_amount",
                 _("Line %(line)d: %(quantity)s × %(price)s is %(expected)s, not %(amount)s.")
                 % {
@@ -376,7 +371,7 @@ def _resolve(item: OrderData, refs: _Refs) -> _Resolved:
             )
         )
     if total != item.total:
-        raise _Refused(
+        raise ItemRefused(
             "bad_total",
             _("The lines add up to %(sum)s, not %(total)s.") % {"sum": total, "total": item.total},
         )
@@ -497,7 +492,7 @@ def orders_upsert(*, items: Sequence[OrderData], source: str) -> BatchOutcome:
         try:
             resolved = _resolve(item, refs)
             order = _order_found(item, by_erp_id, by_number)
-        except _Refused as refused:
+        except ItemRefused as refused:
             outcome.add(_fail(index, item.erp_id, refused.code, refused.message))
             continue
         if order is not None and order.partner_id != resolved.partner.pk:
@@ -541,12 +536,12 @@ def _order_found(
     if item.number:
         acknowledged = by_number.get(item.number)
         if acknowledged is None:
-            raise _Refused("unknown_order", _("No order with this number."))
+            raise ItemRefused("unknown_order", _("No order with this number."))
         if order is not None and order.pk != acknowledged.pk:
-            raise _Refused(
+            raise ItemRefused(
                 "erp_id_mismatch", _("This ERP id belongs to another order than this number.")
             )
         if acknowledged.erp_id and acknowledged.erp_id != item.erp_id:
-            raise _Refused("erp_id_mismatch", _("The order has another ERP id already."))
+            raise ItemRefused("erp_id_mismatch", _("The order has another ERP id already."))
         order = acknowledged
     return order

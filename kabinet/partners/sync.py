@@ -232,6 +232,27 @@ def _fail(index: int, erp_id: str, code: str, message: str) -> ItemOutcome:
     return ItemOutcome(index, erp_id, "error", code, message)
 
 
+class ItemRefused(Exception):
+    """One item of an exchange batch is refused: a stable `code` and a `message` for people.
+    The sync services of every domain app raise it while checking an item."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def counterparty_check(counterparty: Counterparty | None, partner: Partner) -> Counterparty:
+    """The counterparty an item names, which must exist and be the partner's."""
+    if counterparty is None:
+        raise ItemRefused("unknown_counterparty", _("No counterparty with this ERP id."))
+    if counterparty.partner_id != partner.pk:
+        raise ItemRefused(
+            "counterparty_of_other_partner", _("The counterparty belongs to another partner.")
+        )
+    return counterparty
+
+
 def _unique_items[T: _Item](items: Sequence[T], outcome: BatchOutcome) -> list[tuple[int, T]]:
     """The items with their index; a second item with the same ERP id is refused."""
     seen: set[str] = set()
@@ -435,26 +456,10 @@ def agreements_upsert(*, items: Sequence[AgreementData], source: str) -> BatchOu
         if partner is None:
             outcome.add(_unknown_partner(index, item))
             continue
-        counterparty = counterparties.get(item.counterparty_erp_id)
-        if counterparty is None:
-            outcome.add(
-                _fail(
-                    index,
-                    item.erp_id,
-                    "unknown_counterparty",
-                    _("No counterparty with this ERP id."),
-                )
-            )
-            continue
-        if counterparty.partner_id != partner.pk:
-            outcome.add(
-                _fail(
-                    index,
-                    item.erp_id,
-                    "counterparty_of_other_partner",
-                    _("The counterparty belongs to another partner."),
-                )
-            )
+        try:
+            counterparty = counterparty_check(counterparties.get(item.counterparty_erp_id), partner)
+        except ItemRefused as problem:
+            outcome.add(_fail(index, item.erp_id, problem.code, problem.message))
             continue
         if item.valid_until and item.signed_on and item.valid_until < item.signed_on:
             outcome.add(
@@ -547,26 +552,12 @@ def delivery_addresses_upsert(*, items: Sequence[DeliveryAddressData], source: s
             continue
         counterparty: Counterparty | None = None
         if item.counterparty_erp_id:
-            counterparty = counterparties.get(item.counterparty_erp_id)
-            if counterparty is None:
-                outcome.add(
-                    _fail(
-                        index,
-                        item.erp_id,
-                        "unknown_counterparty",
-                        _("No counterparty with this ERP id."),
-                    )
+            try:
+                counterparty = counterparty_check(
+                    counterparties.get(item.counterparty_erp_id), partner
                 )
-                continue
-            if counterparty.partner_id != partner.pk:
-                outcome.add(
-                    _fail(
-                        index,
-                        item.erp_id,
-                        "counterparty_of_other_partner",
-                        _("The counterparty belongs to another partner."),
-                    )
-                )
+            except ItemRefused as problem:
+                outcome.add(_fail(index, item.erp_id, problem.code, problem.message))
                 continue
         address = existing.get(item.erp_id)
         if address is not None and address.partner_id != partner.pk:

@@ -30,6 +30,7 @@ from typing import Any
 
 import python_calamine
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # the file as uploaded
@@ -95,6 +96,21 @@ def file_format(name: str) -> str:
     if suffix not in FORMATS:
         raise _refuse(_("Upload an XLSX (Excel) or CSV file."), "type")
     return suffix
+
+
+# A request may carry a little more than the file: the multipart envelope, the token.
+REQUEST_SLACK_BYTES = 64 * 1024
+
+
+def body_too_large(content_length: str | None) -> bool:
+    """R11: refuse an upload from the size the client declared, before the body is read."""
+    length = content_length or "0"
+    return not length.isdigit() or int(length) > MAX_UPLOAD_BYTES + REQUEST_SLACK_BYTES
+
+
+def upload_read(uploaded: UploadedFile) -> Table:
+    """table_read of an uploaded file, reading at most one byte over the limit."""
+    return table_read(uploaded.read(MAX_UPLOAD_BYTES + 1), uploaded.name or "")
 
 
 def table_read(data: bytes, name: str) -> Table:

@@ -56,8 +56,6 @@ from kabinet.partners.rights import Right
 from kabinet.web.spreadsheets import XLSX_TYPE
 
 Status = QuickOrderImport.Status
-# The request may carry a little more than the file: the multipart envelope, the token.
-REQUEST_SLACK_BYTES = 64 * 1024
 SHOWN_REJECTED = 200  # rows listed on the report page; the XLSX report has them all
 SHOWN_LINES = 100
 
@@ -132,11 +130,10 @@ def upload(request: PartnerRequest) -> HttpResponse:
         return refusal
     if request.method == "GET":
         return _upload_page(request)
-    # R11: 413 for size, from what the client declared. (Django has streamed a large body to
-    # a temporary file, not memory, for the CSRF check; the reverse proxy's body limit keeps
+    # R11: 413 from the size the client declared. (Django has streamed a large body to a
+    # temporary file, not memory, for the CSRF check; the reverse proxy's body limit keeps
     # anything far larger from being read at all: README, Production.)
-    length = request.META.get("CONTENT_LENGTH") or "0"
-    if not length.isdigit() or int(length) > files.MAX_UPLOAD_BYTES + REQUEST_SLACK_BYTES:
+    if files.body_too_large(request.META.get("CONTENT_LENGTH")):
         return _too_large(request)
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -149,7 +146,7 @@ def upload(request: PartnerRequest) -> HttpResponse:
     if agreement is None:
         return _upload_page(request, form, 400, _("Your company has no agreement to order under."))
     try:
-        table = files.table_read(uploaded.read(files.MAX_UPLOAD_BYTES + 1), uploaded.name or "")
+        table = files.upload_read(uploaded)
     except ValidationError as exc:
         status = 413 if exc.code == "too_large" else 400
         return _upload_page(request, form, status, " ".join(exc.messages))

@@ -57,7 +57,11 @@ def current_agreement(
     """The partner's agreements and the current one: the requested one if it is the
     partner's (then remembered), else the remembered one, else the main one. An id of
     another partner's agreement is simply not among them."""
-    agreements = agreement_list_for_catalog(partner=partner)
+    context = getattr(request, "tenant", None)
+    if context is not None and partner.pk in context.agreements_known:
+        agreements = context.agreements_in_force(partner)
+    else:
+        agreements = agreement_list_for_catalog(partner=partner)
     remembered = _preferences(request).get("agreements", {})
     agreement = agreement_pick(agreements, requested, remembered.get(str(partner.pk)))
     if requested and agreement and agreement.pk == requested:

@@ -28,6 +28,7 @@ from kabinet.accounts.models import AuditKind, User
 from kabinet.partners.models import Membership, Partner
 from kabinet.partners.rights import Right
 from kabinet.partners.selectors import membership_list_for_user
+from kabinet.partners.tenancy import TenantContext, tenant_context
 
 
 class PartnerRequest(HttpRequest):
@@ -37,6 +38,7 @@ class PartnerRequest(HttpRequest):
     partner: Partner | None
     membership: Membership | None
     memberships: list[Membership]
+    tenant: TenantContext | None
     htmx: HtmxDetails
 
 
@@ -57,10 +59,13 @@ class TenantMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         memberships: list[Membership] = []
+        context = None
         user = request.user
         if user.is_authenticated and isinstance(user, User) and user.is_active:
-            memberships = membership_list_for_user(user=user)
+            context = tenant_context(user)
+            memberships = context.memberships
         current = memberships[0] if memberships else None
+        request.tenant = context  # type: ignore[attr-defined]
         request.memberships = memberships  # type: ignore[attr-defined]
         request.membership = current  # type: ignore[attr-defined]
         request.partner = current.partner if current else None  # type: ignore[attr-defined]

@@ -367,3 +367,23 @@ class Invitation(models.Model):
     @property
     def status(self) -> "Invitation.Status":
         return self.status_at(timezone.now())
+
+
+class AccessStamp(models.Model):
+    """A random value that changes whenever anything a user's tenant context is read from
+    changes: the user's memberships, their partners (and whether those have subsidiaries),
+    their agreements and counterparties. Database triggers write it (migration 0003), so no
+    code path — service, admin, ERP sync, bulk load, raw SQL — can change access without it;
+    `partners.tenancy` keeps that context in process memory under (user, stamp).
+
+    No foreign key to the user: the triggers may stamp a user that is being deleted."""
+
+    user_id = models.BigIntegerField(_("user"), primary_key=True)
+    stamp = models.CharField(_("stamp"), max_length=32)
+
+    class Meta:
+        verbose_name = _("access stamp")
+        verbose_name_plural = _("access stamps")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.stamp}"

@@ -17,7 +17,13 @@ from typing import Any, Concatenate
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
 from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django_htmx.middleware import HtmxDetails
@@ -87,6 +93,13 @@ class TenantMiddleware:
         if required:
             return HttpResponseRedirect(reverse("accounts:mfa_setup"))
         return None
+
+
+def method_refused(request: HttpRequest, *methods: str) -> HttpResponse | None:
+    """405 unless the request uses one of `methods` (HEAD goes with GET). Called inside a
+    view, after its access decorators: another partner's object is 404 whatever the method."""
+    allowed = set(methods) | ({"HEAD"} if "GET" in methods else set())
+    return None if request.method in allowed else HttpResponseNotAllowed(sorted(allowed))
 
 
 # HttpResponseBase: a view may stream (a file download is not an HttpResponse).

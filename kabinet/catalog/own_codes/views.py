@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
@@ -36,7 +36,7 @@ from kabinet.catalog.own_codes.services import (
 from kabinet.catalog.selectors import MAX_ID
 from kabinet.orders.quick_order import files
 from kabinet.orders.quick_order.matching import line_labels
-from kabinet.partners.access import PartnerRequest, require_right
+from kabinet.partners.access import PartnerRequest, method_refused, require_right
 from kabinet.partners.models import Partner
 from kabinet.partners.rights import Right
 from kabinet.web.spreadsheets import xlsx_response
@@ -49,11 +49,6 @@ SHOWN_ENTRIES = 50
 def _partner(request: PartnerRequest) -> Partner:
     assert request.partner is not None  # guaranteed by @require_right
     return request.partner
-
-
-def _only(request: PartnerRequest, *methods: str) -> HttpResponse | None:
-    allowed = set(methods) | ({"HEAD"} if "GET" in methods else set())
-    return None if request.method in allowed else HttpResponseNotAllowed(sorted(allowed))
 
 
 def _list_url(q: str = "", page: str = "") -> str:
@@ -78,7 +73,7 @@ def _upload(request: PartnerRequest, upload_id: int, *, heavy: bool = False) -> 
 
 @require_right(Right.ORDERS)
 def code_list(request: PartnerRequest) -> HttpResponse:
-    if refusal := _only(request, "GET"):
+    if refusal := method_refused(request, "GET"):
         return refusal
     form = CodeSearchForm(request.GET)
     term = form.term()
@@ -102,7 +97,7 @@ def code_delete(request: PartnerRequest, article_id: int) -> HttpResponse:
         article = partner_article_get(partner=partner, article_id=article_id)
     except PartnerArticle.DoesNotExist as exc:
         raise Http404 from exc
-    if refusal := _only(request, "POST"):
+    if refusal := method_refused(request, "POST"):
         return refusal
     partner_article_delete(
         partner=partner, article_id=article.pk, actor=request.user, request=request
@@ -116,7 +111,7 @@ def code_delete(request: PartnerRequest, article_id: int) -> HttpResponse:
 
 @require_right(Right.ORDERS)
 def code_export(request: PartnerRequest) -> HttpResponseBase:
-    if refusal := _only(request, "GET"):
+    if refusal := method_refused(request, "GET"):
         return refusal
     return xlsx_response(
         _("my-codes.xlsx"),
@@ -128,7 +123,7 @@ def code_export(request: PartnerRequest) -> HttpResponseBase:
 
 @require_right(Right.ORDERS)
 def code_template(request: PartnerRequest) -> HttpResponseBase:
-    if refusal := _only(request, "GET"):
+    if refusal := method_refused(request, "GET"):
         return refusal
     return xlsx_response(
         _("my-codes-template.xlsx"),
@@ -155,7 +150,7 @@ def _too_large(request: PartnerRequest) -> HttpResponse:
 
 @require_right(Right.ORDERS)
 def code_upload(request: PartnerRequest) -> HttpResponse:
-    if refusal := _only(request, "GET", "POST"):
+    if refusal := method_refused(request, "GET", "POST"):
         return refusal
     if request.method == "GET":
         return _upload_page(request)
@@ -188,7 +183,7 @@ def code_upload(request: PartnerRequest) -> HttpResponse:
 def upload_report(request: PartnerRequest, upload_id: int) -> HttpResponse:
     """What the upload would do, before anything is done."""
     upload = _upload(request, upload_id, heavy=True)
-    if refusal := _only(request, "GET"):
+    if refusal := method_refused(request, "GET"):
         return refusal
     entries = entries_of(upload)
     changes = article_changes(partner=_partner(request), entries=entries)
@@ -214,7 +209,7 @@ def upload_report(request: PartnerRequest, upload_id: int) -> HttpResponse:
 @require_right(Right.ORDERS)
 def upload_apply(request: PartnerRequest, upload_id: int) -> HttpResponse:
     upload = _upload(request, upload_id)
-    if refusal := _only(request, "POST"):
+    if refusal := method_refused(request, "POST"):
         return refusal
     report_url = reverse("catalog:own_codes_report", args=[upload.pk])
     mode = request.POST.get("mode", "")
@@ -255,7 +250,7 @@ def upload_apply(request: PartnerRequest, upload_id: int) -> HttpResponse:
 @require_right(Right.ORDERS)
 def upload_discard(request: PartnerRequest, upload_id: int) -> HttpResponse:
     upload = _upload(request, upload_id)
-    if refusal := _only(request, "POST"):
+    if refusal := method_refused(request, "POST"):
         return refusal
     article_upload_discard(partner=_partner(request), upload_id=upload.pk, actor=request.user)
     messages.info(request, _("The file was discarded; your codes are as they were."))

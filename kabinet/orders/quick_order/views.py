@@ -16,7 +16,6 @@ from django.core.exceptions import ValidationError
 from django.http import (
     Http404,
     HttpResponse,
-    HttpResponseNotAllowed,
     HttpResponseRedirect,
 )
 from django.shortcuts import render
@@ -50,7 +49,7 @@ from kabinet.orders.quick_order.services import (
     quick_order_upload,
 )
 from kabinet.orders.services import MAX_LINES
-from kabinet.partners.access import PartnerRequest, require_right
+from kabinet.partners.access import PartnerRequest, method_refused, require_right
 from kabinet.partners.models import Partner
 from kabinet.partners.rights import Right
 from kabinet.web.spreadsheets import XLSX_TYPE
@@ -74,11 +73,6 @@ def _import(request: PartnerRequest, import_id: int, *fields: str) -> QuickOrder
         )
     except QuickOrderImport.DoesNotExist as exc:
         raise Http404 from exc
-
-
-def _only(request: PartnerRequest, *methods: str) -> HttpResponse | None:
-    allowed = set(methods) | ({"HEAD"} if "GET" in methods else set())
-    return None if request.method in allowed else HttpResponseNotAllowed(sorted(allowed))
 
 
 def _download(content: bytes, file_name: str, content_type: str) -> HttpResponse:
@@ -126,7 +120,7 @@ def _too_large(request: PartnerRequest) -> HttpResponse:
 
 @require_right(Right.ORDERS)
 def upload(request: PartnerRequest) -> HttpResponse:
-    if refusal := _only(request, "GET", "POST"):
+    if refusal := method_refused(request, "GET", "POST"):
         return refusal
     if request.method == "GET":
         return _upload_page(request)
@@ -162,14 +156,14 @@ def upload(request: PartnerRequest) -> HttpResponse:
 
 @require_right(Right.ORDERS)
 def template_xlsx(request: PartnerRequest) -> HttpResponse:
-    if refusal := _only(request, "GET"):
+    if refusal := method_refused(request, "GET"):
         return refusal
     return _download(report.template_xlsx(), _("quick-order.xlsx"), XLSX_TYPE)
 
 
 @require_right(Right.ORDERS)
 def template_csv(request: PartnerRequest) -> HttpResponse:
-    if refusal := _only(request, "GET"):
+    if refusal := method_refused(request, "GET"):
         return refusal
     return _download(report.template_csv(), _("quick-order.csv"), "text/csv; charset=utf-8")
 
@@ -231,7 +225,7 @@ def _preview(
 @require_right(Right.ORDERS)
 def mapping(request: PartnerRequest, import_id: int) -> HttpResponse:
     item = _import(request, import_id, "head")
-    if refusal := _only(request, "GET", "POST"):
+    if refusal := method_refused(request, "GET", "POST"):
         return refusal
     if item.status in (Status.PROCESSING, Status.APPLIED):
         return HttpResponseRedirect(reverse("orders:quick_order_result", args=[item.pk]))
@@ -261,7 +255,7 @@ def mapping(request: PartnerRequest, import_id: int) -> HttpResponse:
 def preview(request: PartnerRequest, import_id: int) -> HttpResponse:
     """The htmx answer to a change of the mapping: the preview table only."""
     item = _import(request, import_id, "head")
-    if refusal := _only(request, "GET"):
+    if refusal := method_refused(request, "GET"):
         return refusal
     form = _mapping_form(item, request.GET)
     context = {"item": item, **_preview(request, item, form)}
@@ -302,7 +296,7 @@ def _lines_shown(lines: list[list[Any]]) -> list[dict[str, object]]:
 @require_right(Right.ORDERS)
 def result(request: PartnerRequest, import_id: int) -> HttpResponse:
     item = _import(request, import_id, "lines", "rejected")
-    if refusal := _only(request, "GET"):
+    if refusal := method_refused(request, "GET"):
         return refusal
     if item.status == Status.UPLOADED:
         return HttpResponseRedirect(reverse("orders:quick_order_map", args=[item.pk]))
@@ -326,7 +320,7 @@ def progress(request: PartnerRequest, import_id: int) -> HttpResponse:
     """The progress bar, polled every second while a big file is processed; once it is
     done, htmx is sent to the report."""
     item = _import(request, import_id)
-    if refusal := _only(request, "GET"):
+    if refusal := method_refused(request, "GET"):
         return refusal
     response = render(request, "orders/quick_order/result.html#progress", {"item": item})
     if item.status != Status.PROCESSING:
@@ -337,7 +331,7 @@ def progress(request: PartnerRequest, import_id: int) -> HttpResponse:
 @require_right(Right.ORDERS)
 def apply(request: PartnerRequest, import_id: int) -> HttpResponse:
     item = _import(request, import_id)
-    if refusal := _only(request, "POST"):
+    if refusal := method_refused(request, "POST"):
         return refusal
     mode = request.POST.get("mode", "")
     if mode not in ("merge", "replace"):
@@ -374,7 +368,7 @@ def apply(request: PartnerRequest, import_id: int) -> HttpResponse:
 @require_right(Right.ORDERS)
 def report_download(request: PartnerRequest, import_id: int) -> HttpResponse:
     item = _import(request, import_id, "lines", "rejected")
-    if refusal := _only(request, "GET"):
+    if refusal := method_refused(request, "GET"):
         return refusal
     if item.status not in (Status.READY, Status.APPLIED):
         return HttpResponseRedirect(reverse("orders:quick_order_result", args=[item.pk]))

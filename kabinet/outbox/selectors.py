@@ -86,8 +86,9 @@ SYNC_LABELS: dict[str, Promise] = {
 }
 
 
-# Worst first: the order's state is that of its least advanced delivery.
-_WORST_FIRST = (MessageStatus.FAILED, MessageStatus.PENDING, MessageStatus.DELIVERED)
+# Which copy the order's state is that of: a failed one first (staff must act), then a
+# delivered one (the supplier has the order), then a waiting one.
+_SHOWN_FIRST = (MessageStatus.FAILED, MessageStatus.DELIVERED, MessageStatus.PENDING)
 _STATE_OF = {
     MessageStatus.PENDING: SyncState.WAITING,
     MessageStatus.DELIVERED: SyncState.SENT,
@@ -112,10 +113,11 @@ def order_sync_state(*, order: Order) -> OrderSync | None:
     """Where the order stands with the ERPs; None when no ERP was ever to hear of it (a
     draft, an order that came from the ERP). One query.
 
-    Each integration gets its own copy of the order (outbox routing): the state shown is
-    the worst of the active integrations' latest copies (failed, then waiting, then sent),
-    so "sent" means every connected ERP has it. An inactive integration's copy counts only
-    when there is no other (it will go out if the integration is switched on again)."""
+    Each integration gets its own copy of the order (outbox routing). Over the active
+    integrations' latest copies: failed if one failed (the supplier retries it), else sent
+    if one has it (the supplier has the order, though a 1C that has not asked yet may
+    not), else waiting. Staff see each copy (`deliveries`). A switched-off integration's
+    copy counts only when there is no other."""
     if order.erp_number:
         return OrderSync(SyncState.ACCEPTED, None, order.erp_number)
     if order.is_draft or order.from_erp:
@@ -137,5 +139,5 @@ def order_sync_state(*, order: Order) -> OrderSync | None:
     counted = [m for m in deliveries if m.integration is None or m.integration.is_active] or list(
         deliveries
     )
-    worst = min(counted, key=lambda m: (_WORST_FIRST.index(MessageStatus(m.status)), m.pk))
-    return OrderSync(_STATE_OF[MessageStatus(worst.status)], worst, deliveries=deliveries)
+    shown = min(counted, key=lambda m: (_SHOWN_FIRST.index(MessageStatus(m.status)), m.pk))
+    return OrderSync(_STATE_OF[MessageStatus(shown.status)], shown, deliveries=deliveries)

@@ -304,12 +304,12 @@ def test_the_staff_order_page_shows_each_integrations_delivery(
     OutboxMessage.objects.filter(integration=erp).update(status=MessageStatus.DELIVERED)
     staff_page = signed_in(staff_manager).get(reverse("orders:staff_detail", args=[order.pk]))
     html = staff_page.content.decode()
-    assert 'data-sync="waiting"' in html, "1C does not have it yet"
+    assert 'data-sync="sent"' in html, "the ERP has it (1C has not asked yet)"
     assert html.count('data-testid="order-delivery"') == 2
     assert 'data-status="delivered"' in html
     assert 'data-status="pending"' in html
     assert onec.name in html
     assert erp.name in html
     partner_page = signed_in(partner_user).get(reverse("orders:detail", args=[order.pk]))
-    assert 'data-sync="waiting"' in partner_page.content.decode()
+    assert 'data-sync="sent"' in partner_page.content.decode()
     assert 'data-testid="order-delivery"' not in partner_page.content.decode()

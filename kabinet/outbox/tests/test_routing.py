@@ -1,7 +1,7 @@
 """Outbox routing: a change is written once per active integration that takes its topic (a
 generic ERP every topic, 1C the orders), and a message nobody takes yet waits unrouted for
 the first integration created or switched on that takes it, in that integration's
-transaction. The order page's sync state is the worst of the active integrations' copies."""
+transaction. The order page's sync state sums up the active integrations' copies."""
 
 import pytest
 from django.db import transaction
@@ -145,7 +145,7 @@ def test_a_message_written_as_an_integration_appeared_is_routed_by_the_safety_ne
     assert message.integration_id == erp.pk
 
 
-def test_the_order_sync_state_is_the_worst_of_the_active_integrations(
+def test_the_order_sync_state_sums_up_the_active_integrations_copies(
     partner_a: Partner, partner_user: User
 ) -> None:
     erp, onec = _erp(), _onec()
@@ -160,9 +160,9 @@ def test_the_order_sync_state_is_the_worst_of_the_active_integrations(
 
     assert state() == SyncState.WAITING
     OutboxMessage.objects.filter(pk=copies[erp.pk].pk).update(status=MessageStatus.DELIVERED)
-    assert state() == SyncState.WAITING, "1C does not have it yet"
+    assert state() == SyncState.SENT, "the supplier has it, though 1C has not asked yet"
     OutboxMessage.objects.filter(pk=copies[onec.pk].pk).update(status=MessageStatus.FAILED)
-    assert state() == SyncState.FAILED
+    assert state() == SyncState.FAILED, "a failed copy shows: the supplier has to act"
     integration_set_active(integration=onec, is_active=False, actor=None)
     assert state() == SyncState.SENT, "a switched-off integration's copy does not count"
     integration_set_active(integration=erp, is_active=False, actor=None)

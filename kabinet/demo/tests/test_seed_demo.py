@@ -130,7 +130,8 @@ def test_the_demo_orders_go_to_both_the_fake_erp_and_1c() -> None:
     submitted.filter(integration=erp).update(status="delivered")
     body, message_ids = orders_query(integration=onec)
     assert set(message_ids) == set(submitted.filter(integration=onec).values_list("pk", flat=True))
-    for order in Order.objects.filter(pk__in=submitted.values_list("object_id", flat=True)):
+    order_ids = [int(order_id) for order_id in submitted.values_list("object_id", flat=True)]
+    for order in Order.objects.filter(pk__in=order_ids):
         assert order.number.encode() in body
     assert (
         not OutboxMessage.objects.filter(integration=onec)

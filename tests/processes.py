@@ -122,8 +122,8 @@ def fake_erp(
             "kabinet.integrations.erp.fake_erp",
             "--port",
             str(port),
-            "--secret",
-            secret,
+            # One argument: a URL-safe secret may begin with "-", which would read as an option.
+            f"--secret={secret}",
             "--db",
             str(tmp_path / "fake-erp.sqlite3"),
             "--mode",

@@ -165,6 +165,8 @@ NOT_PARTNER_OBJECTS: dict[str, str] = {
     "(kabinet/integrations/tests/test_staff_pages.py: partner users get 404)",
     "integrations:token_revoke": "an integration's token: staff only, as integrations:token_new",
     "integrations:password": "an integration's 1C password: staff only, as integrations:token_new",
+    "integrations:active": "switching an integration on or off: staff only, as "
+    "integrations:token_new",
 }
 
 

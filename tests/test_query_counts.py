@@ -118,6 +118,7 @@ NOT_LIST_PAGES = {
     "integrations:token_new": "POST action (renders the integrations page, pinned below)",
     "integrations:token_revoke": "POST action",
     "integrations:password": "POST action",
+    "integrations:active": "POST action",
     "integrations:outbox_retry": "POST action",
     "integrations:outbox_retry_all": "POST action",
     "exchange_api:events_poll": "an API list: pinned in kabinet/integrations/tests/"
@@ -561,26 +562,40 @@ def _grow_outbox(partner: Partner) -> None:
 
     for n in range(3):
         contact = contact_create(partner=partner, full_name=f"Contact {n}")
-        message = OutboxMessage.objects.get(object_type="contact", object_id=str(contact.pk))
-        DeliveryAttempt.objects.create(message=message, outcome=AttemptOutcome.ERROR, error="x")
-        OutboxMessage.objects.filter(pk=message.pk).update(
+        # One message per integration that takes contacts.
+        copies = OutboxMessage.objects.filter(object_type="contact", object_id=str(contact.pk))
+        DeliveryAttempt.objects.bulk_create(
+            DeliveryAttempt(message=message, outcome=AttemptOutcome.ERROR, error="x")
+            for message in copies
+        )
+        copies.update(
             status=[MessageStatus.PENDING, MessageStatus.DELIVERED, MessageStatus.FAILED][n],
             attempts=1,
         )
 
 
 def test_outbox_pages(partner_a: Partner, partner_b: Partner, staff_manager: User) -> None:
+    from kabinet.integrations.models import Integration, IntegrationKind
+    from kabinet.integrations.services import integration_create
+
     client = signed_in(staff_manager)
     url = reverse("integrations:outbox")
+    first = integration_create(name="ERP 0", kind=IntegrationKind.ERP_API, actor=None)
 
     def grow() -> None:
+        # Another integration each time: each gets its copy of the messages that follow,
+        # and the filter lists it.
+        count = Integration.objects.count()
+        integration_create(name=f"ERP {count}", kind=IntegrationKind.ERP_API, actor=None)
         _grow_outbox(partner_a)
         _grow_outbox(partner_b)
 
-    _assert_fixed(client, url, 6, grow)
-    _assert_fixed(client, url + "?status=failed&topic=partner.contact_changed", 6, grow)
+    # 7: the filter's list of integrations is one query, however many there are.
+    _assert_fixed(client, url, 7, grow)
+    _assert_fixed(client, url + "?status=failed&topic=partner.contact_changed", 7, grow)
     oldest = OutboxMessage.objects.order_by("-pk")[2]
-    _assert_fixed(client, url + f"?before={oldest.pk}&partner={partner_a.pk}", 6, grow)
+    _assert_fixed(client, url + f"?before={oldest.pk}&partner={partner_a.pk}", 7, grow)
+    _assert_fixed(client, url + f"?integration={first.pk}", 7, grow)
     message = OutboxMessage.objects.order_by("pk").first()
     assert message is not None
 

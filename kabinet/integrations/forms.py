@@ -1,4 +1,4 @@
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.password_validation import validate_password
@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kabinet.integrations.models import Integration, IntegrationKind
 from kabinet.outbox.models import MessageStatus, Topic
+from kabinet.outbox.selectors import UNROUTED
 
 MAX_ID = 2**63 - 1
 
@@ -80,6 +81,13 @@ class OutboxFilterForm(forms.Form):
         choices=[("", _("Any topic")), *Topic.choices],
         widget=forms.Select(attrs={"class": "form-select"}),
     )
+    integration = forms.TypedChoiceField(
+        label=_("Integration"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
     partner = forms.IntegerField(
         label=_("Partner id"),
         required=False,
@@ -90,3 +98,12 @@ class OutboxFilterForm(forms.Form):
     before = forms.IntegerField(
         required=False, min_value=1, max_value=MAX_ID, widget=forms.HiddenInput
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(forms.TypedChoiceField, self.fields["integration"])
+        field.choices = [
+            ("", _("Any integration")),
+            *Integration.objects.order_by("name").values_list("pk", "name"),
+            (UNROUTED, _("Not routed yet")),
+        ]

@@ -4,6 +4,10 @@ An `Integration` is one ERP connection (a generic ERP on the JSON exchange API, 
 CommerceML protocol). It signs in with bearer tokens (API) or a login and password (1C's
 HTTP basic auth). Tokens are random, so a SHA-256 digest is enough to store them: only the
 digest and a short prefix (to tell tokens apart in the list) are kept.
+
+Each active integration gets its own copy of every outbox message whose topic it takes
+(`outbox.services.outbox_write`): a generic ERP takes every topic, 1C only the orders (its
+CommerceML exchange has no documents for the others). See docs/erp-exchange.md, "Routing".
 """
 
 from django.conf import settings
@@ -12,10 +16,35 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kabinet.outbox.models import Topic
+
 
 class IntegrationKind(models.TextChoices):
     ERP_API = "erp_api", _("ERP (JSON exchange API)")
     ONEC = "onec", _("1C (CommerceML exchange)")
+
+
+# The topics each kind receives; None: every topic.
+ORDER_TOPICS: frozenset[str] = frozenset({Topic.ORDER_SUBMITTED, Topic.ORDER_CANCELLED})
+KIND_TOPICS: dict[str, frozenset[str] | None] = {
+    IntegrationKind.ERP_API: None,
+    IntegrationKind.ONEC: ORDER_TOPICS,
+}
+
+
+def kinds_taking(topic: str) -> list[str]:
+    """The kinds of integration that receive messages of `topic`."""
+    return [kind for kind, topics in KIND_TOPICS.items() if topics is None or topic in topics]
+
+
+class IntegrationQuerySet(models.QuerySet["Integration"]):
+    def receiving(self, topic: str) -> "IntegrationQuerySet":
+        """The active integrations that get a copy of a message of `topic`, oldest first."""
+        return self.filter(is_active=True, kind__in=kinds_taking(topic)).order_by("pk")
+
+    def pushed_to(self) -> "IntegrationQuerySet":
+        """The active integrations the relay delivers to (the others poll), oldest first."""
+        return self.filter(is_active=True).exclude(outbound_url="").order_by("pk")
 
 
 class Integration(models.Model):
@@ -39,6 +68,8 @@ class Integration(models.Model):
         blank=True,
     )
 
+    objects = IntegrationQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("integration")
         verbose_name_plural = _("integrations")
@@ -55,6 +86,14 @@ class Integration(models.Model):
 
     def check_password(self, raw_password: str) -> bool:
         return bool(self.password) and check_password(raw_password, self.password)
+
+    def takes(self, topic: str) -> bool:
+        """Whether this integration receives messages of `topic` (active or not)."""
+        return self.kind in kinds_taking(topic)
+
+    def topics(self) -> list[str]:
+        """The topics this integration receives."""
+        return [topic for topic in Topic.values if self.takes(topic)]
 
 
 class IntegrationToken(models.Model):

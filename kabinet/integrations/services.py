@@ -1,4 +1,7 @@
-"""Creating integrations and their credentials. Secrets are shown once and stored hashed."""
+"""Creating integrations and their credentials. Secrets are shown once and stored hashed.
+
+An integration created or activated takes over the outbox messages that were waiting for
+someone to take their topic (`outbox_route_unrouted`), in the same transaction."""
 
 import hashlib
 import secrets
@@ -10,7 +13,9 @@ from django.utils import timezone
 
 from kabinet.accounts.audit import audit_record
 from kabinet.accounts.models import AuditKind, User
+from kabinet.integrations.erp.relay import relay_wake
 from kabinet.integrations.models import Integration, IntegrationKind, IntegrationToken
+from kabinet.outbox.services import outbox_route_unrouted
 
 TOKEN_PREFIX = "kab_"  # noqa: S105 (a marker, not a secret)
 # A token's last use is written at most this often: not one UPDATE per API call.
@@ -46,6 +51,34 @@ def integration_create(
         integration=integration.name,
         integration_kind=kind,
     )
+    outbox_route_unrouted()
+    return integration
+
+
+@transaction.atomic
+def integration_set_active(
+    *, integration: Integration, is_active: bool, actor: User | None
+) -> Integration:
+    """Switch an integration on or off. Off: it cannot sign in, gets no new messages and is
+    not delivered to; its pending messages stay pending (staff see them in the outbox) and
+    go out once it is switched on again. On: it also takes the messages nobody took."""
+    updated = (
+        Integration.objects.filter(pk=integration.pk)
+        .exclude(is_active=is_active)
+        .update(is_active=is_active)
+    )
+    integration.is_active = is_active
+    if updated:
+        audit_record(
+            AuditKind.INTEGRATION_CHANGED,
+            actor=actor,
+            integration=integration.name,
+            field="is_active",
+            value=is_active,
+        )
+        if is_active:
+            outbox_route_unrouted()
+            transaction.on_commit(relay_wake)  # its own pending messages, if it is pushed to
     return integration
 
 

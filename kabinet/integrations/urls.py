@@ -21,6 +21,11 @@ urlpatterns = [
         views_staff.integration_password,
         name="password",
     ),
+    path(
+        "staff/integrations/<int:integration_id>/active/",
+        views_staff.integration_active,
+        name="active",
+    ),
     path("staff/outbox/", views_staff.outbox_list, name="outbox"),
     path("staff/outbox/retry-failed/", views_staff.outbox_retry_all, name="outbox_retry_all"),
     path("staff/outbox/<int:message_id>/", views_staff.outbox_message, name="outbox_message"),

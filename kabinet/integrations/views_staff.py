@@ -1,10 +1,11 @@
 """The supplier's integration pages: the ERP connections with their API tokens and 1C
-password, and every message to the ERP with its delivery attempts and a retry button."""
+password (switched on and off here), and every message to an ERP with its integration, its
+delivery attempts and a retry button."""
 
 import json
 
 from django.contrib import messages
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -21,11 +22,12 @@ from kabinet.integrations.forms import (
 from kabinet.integrations.models import Integration, IntegrationKind, IntegrationToken
 from kabinet.integrations.services import (
     integration_create,
+    integration_set_active,
     integration_set_password,
     integration_token_create,
     integration_token_revoke,
 )
-from kabinet.outbox.models import OutboxMessage
+from kabinet.outbox.models import MessageStatus, OutboxMessage
 from kabinet.outbox.selectors import (
     OutboxFilters,
     staff_outbox_counts,
@@ -43,9 +45,18 @@ def _integrations_page(
     new_token: tuple[IntegrationToken, str] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    integrations = Integration.objects.prefetch_related(
-        Prefetch("tokens", queryset=IntegrationToken.objects.order_by("-created_at", "pk"))
-    ).order_by("name")
+    integrations = (
+        Integration.objects.prefetch_related(
+            Prefetch("tokens", queryset=IntegrationToken.objects.order_by("-created_at", "pk"))
+        )
+        .annotate(
+            pending=Count(
+                "outbox_messages", filter=Q(outbox_messages__status=MessageStatus.PENDING)
+            ),
+            failed=Count("outbox_messages", filter=Q(outbox_messages__status=MessageStatus.FAILED)),
+        )
+        .order_by("name")
+    )
     context = {
         "integrations": integrations,
         "form": form or IntegrationCreateForm(),
@@ -133,6 +144,20 @@ def integration_password(request: PartnerRequest, integration_id: int) -> HttpRe
     return _back()
 
 
+@staff_required("integrations.change_integration")
+@require_POST
+def integration_active(request: PartnerRequest, integration_id: int) -> HttpResponse:
+    integration = _integration(integration_id)
+    is_active = request.POST.get("is_active") == "1"
+    integration_set_active(integration=integration, is_active=is_active, actor=request.user)
+    if is_active:
+        text = _("%(name)s is on: its pending messages go out now.")
+    else:
+        text = _("%(name)s is off: its messages wait until it is switched on again.")
+    messages.success(request, text % {"name": integration.name})
+    return _back()
+
+
 @staff_required("outbox.view_outboxmessage")
 def outbox_list(request: PartnerRequest) -> HttpResponse:
     form = OutboxFilterForm(request.GET or None)
@@ -142,6 +167,7 @@ def outbox_list(request: PartnerRequest) -> HttpResponse:
             status=form.cleaned_data["status"],
             topic=form.cleaned_data["topic"],
             partner_id=form.cleaned_data["partner"],
+            integration_id=form.cleaned_data["integration"],
             before=form.cleaned_data["before"],
         )
     query = request.GET.copy()

@@ -61,8 +61,8 @@ def order_payload(order: Order) -> dict[str, Any]:
     }
 
 
-def order_submitted_announce(order: Order) -> OutboxMessage:
-    """Call inside the transaction that submitted `order`."""
+def order_submitted_announce(order: Order) -> list[OutboxMessage]:
+    """Call inside the transaction that submitted `order`: one message per ERP that takes it."""
     return outbox_write(
         topic=Topic.ORDER_SUBMITTED,
         object_type="order",
@@ -74,11 +74,11 @@ def order_submitted_announce(order: Order) -> OutboxMessage:
 
 def order_cancelled_announce(
     order: Order, *, from_status: str, note: str, by: str
-) -> OutboxMessage | None:
+) -> list[OutboxMessage]:
     """Call inside the transaction that cancelled `order`. A draft the ERP never heard of
     is cancelled silently."""
     if from_status == OrderStatus.DRAFT:
-        return None
+        return []
     return outbox_write(
         topic=Topic.ORDER_CANCELLED,
         object_type="order",

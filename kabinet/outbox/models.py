@@ -5,6 +5,11 @@ Domain services write a message in the same transaction as the change it announc
 message never escapes for a change that rolled back. `integrations.erp` delivers messages
 (push: the relay POSTs them; pull: the ERP polls and acknowledges them). The receiver
 de-duplicates by `key`, so a delivery repeated after a crash has one effect.
+
+A message has one addressee, `integration`: a change is written once per active integration
+that takes its topic, and each copy is delivered, retried and acknowledged on its own. With
+no such integration the message waits unrouted (NULL) for the first one created or
+activated (`outbox_route_unrouted`).
 """
 
 import uuid
@@ -41,6 +46,17 @@ class OutboxMessage(models.Model):
         null=True,
         blank=True,
     )
+    # Who receives it; NULL: nobody takes its topic yet (it goes to the first who will).
+    # PROTECT: a message is the record of what an ERP was told (or still has to be told);
+    # an integration with messages is deactivated, never deleted with them.
+    integration = models.ForeignKey(
+        "integrations.Integration",
+        verbose_name=_("integration"),
+        related_name="outbox_messages",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
     # What the message is about, e.g. ("order", "123"): the order page shows its sync state.
     object_type = models.CharField(_("object type"), max_length=32)
     object_id = models.CharField(_("object id"), max_length=64)
@@ -62,6 +78,10 @@ class OutboxMessage(models.Model):
         ordering = ["pk"]
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="outbox_due"),
+            # The relay's claim, a poll and 1C's query: one integration's pending messages.
+            models.Index(
+                fields=["integration", "status", "next_attempt_at"], name="outbox_integration_due"
+            ),
             models.Index(fields=["object_type", "object_id"], name="outbox_object"),
             models.Index(fields=["partner", "created_at"], name="outbox_partner"),
         ]

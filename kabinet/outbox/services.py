@@ -1,5 +1,9 @@
 """Writing outbox messages. Only domain services call `outbox_write`, inside their own
-transaction: the message commits or rolls back with the change it announces."""
+transaction: the message commits or rolls back with the change it announces.
+
+The outbox reads the `Integration` model (the addressees) and nothing else of
+`integrations`: that model imports only the outbox's own models, so there is no cycle, and
+delivering (the relay, HTTP) stays in `integrations`, reached through OUTBOX_RELAY_WAKE."""
 
 import uuid
 from typing import Any
@@ -11,6 +15,7 @@ from django.utils.module_loading import import_string
 
 from kabinet.accounts.audit import audit_record
 from kabinet.accounts.models import AuditKind, User
+from kabinet.integrations.models import Integration
 from kabinet.outbox.models import (
     AttemptOutcome,
     DeliveryAttempt,
@@ -32,20 +37,54 @@ def outbox_write(
     object_id: int | str,
     payload: dict[str, Any],
     partner: Partner | None = None,
-) -> OutboxMessage:
+) -> list[OutboxMessage]:
+    """One message per active integration that takes `topic`, each with its own key; one
+    unrouted message when none does (it waits for the first that will)."""
     if not transaction.get_connection().in_atomic_block:
         raise OutboxOutsideTransaction(topic)
-    message = OutboxMessage.objects.create(
-        topic=topic,
-        object_type=object_type,
-        object_id=str(object_id),
-        payload=payload,
-        partner=partner,
+    addressees: list[int | None] = list(
+        Integration.objects.receiving(topic).values_list("pk", flat=True)
+    )
+    messages = OutboxMessage.objects.bulk_create(
+        [
+            OutboxMessage(
+                topic=topic,
+                integration_id=integration_id,
+                object_type=object_type,
+                object_id=str(object_id),
+                payload=payload,
+                partner=partner,
+            )
+            for integration_id in addressees or [None]
+        ]
     )
     # The relay is woken once the change is committed; the scheduler's periodic run picks up
     # anything a lost wake-up left behind.
     transaction.on_commit(_relay_wake)
-    return message
+    return messages
+
+
+@transaction.atomic
+def outbox_route_unrouted() -> int:
+    """Hand each unrouted message to the oldest active integration that takes its topic, in
+    the caller's transaction (an integration is created or activated); how many moved.
+
+    Only a message written while nobody took its topic is unrouted, so the integration just
+    created or activated is the one that gets them. The relay's periodic run calls this
+    too, for a message whose transaction began before such an integration committed."""
+    unrouted = OutboxMessage.objects.filter(integration__isnull=True)
+    topics = set(unrouted.order_by().values_list("topic", flat=True).distinct())
+    if not topics:
+        return 0
+    moved = 0
+    active = list(Integration.objects.filter(is_active=True).order_by("pk"))
+    for topic in sorted(topics):
+        taker = next((integration for integration in active if integration.takes(topic)), None)
+        if taker is not None:
+            moved += unrouted.filter(topic=topic).update(integration=taker)
+    if moved:
+        transaction.on_commit(_relay_wake)
+    return moved
 
 
 def _relay_wake() -> None:
@@ -98,13 +137,16 @@ class AckOutcome:
 
 
 @transaction.atomic
-def outbox_acknowledge(*, keys: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+def outbox_acknowledge(*, integration: Integration, keys: list[uuid.UUID]) -> dict[uuid.UUID, str]:
     """Pull mode: the ERP has applied these messages. Idempotent: a key acknowledged again
-    (or delivered by push) is reported as such and changes nothing."""
+    (or delivered by push) is reported as such and changes nothing. Another integration's
+    key is unknown to this one, exactly like a key that does not exist."""
     now = timezone.now()
     found = {
         message.key: message
-        for message in OutboxMessage.objects.select_for_update().filter(key__in=keys)
+        for message in OutboxMessage.objects.select_for_update().filter(
+            integration=integration, key__in=keys
+        )
     }
     outcomes: dict[uuid.UUID, str] = {}
     for key in keys:

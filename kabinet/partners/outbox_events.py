@@ -9,7 +9,7 @@ from kabinet.partners.models import Contact, DeliveryAddress
 PAYLOAD_VERSION = 1
 
 
-def contact_changed_announce(contact: Contact, *, change: str) -> OutboxMessage:
+def contact_changed_announce(contact: Contact, *, change: str) -> list[OutboxMessage]:
     return outbox_write(
         topic=Topic.CONTACT_CHANGED,
         object_type="contact",
@@ -31,7 +31,7 @@ def contact_changed_announce(contact: Contact, *, change: str) -> OutboxMessage:
     )
 
 
-def address_changed_announce(address: DeliveryAddress, *, change: str) -> OutboxMessage:
+def address_changed_announce(address: DeliveryAddress, *, change: str) -> list[OutboxMessage]:
     counterparty = address.counterparty
     return outbox_write(
         topic=Topic.ADDRESS_CHANGED,

@@ -108,3 +108,33 @@ def test_the_demo_1c_integration_signs_in_to_the_exchange() -> None:
     integration = basic_authenticate(data.ONEC_LOGIN, data.DEMO_PASSWORD)
     assert integration is not None
     assert integration.kind == IntegrationKind.ONEC
+
+
+def test_the_demo_orders_go_to_both_the_fake_erp_and_1c() -> None:
+    from kabinet.demo.erp import DEMO_ERP_NAME
+    from kabinet.integrations.models import Integration
+    from kabinet.integrations.onec.sale import orders_query
+    from kabinet.orders.models import Order
+    from kabinet.outbox.models import OutboxMessage, Topic
+
+    call_command("seed_demo", "--catalog-products", "60")
+    erp = Integration.objects.get(name=DEMO_ERP_NAME)
+    onec = Integration.objects.get(login=data.ONEC_LOGIN)
+    submitted = OutboxMessage.objects.filter(topic=Topic.ORDER_SUBMITTED)
+    assert submitted.exists()
+    assert not submitted.filter(integration__isnull=True).exists()
+    for order_id in submitted.values_list("object_id", flat=True):
+        copies = submitted.filter(object_id=order_id)
+        assert set(copies.values_list("integration_id", flat=True)) == {erp.pk, onec.pk}
+    # The fake ERP taking its copies leaves 1C's for its query.
+    submitted.filter(integration=erp).update(status="delivered")
+    body, message_ids = orders_query(integration=onec)
+    assert set(message_ids) == set(submitted.filter(integration=onec).values_list("pk", flat=True))
+    order_ids = [int(order_id) for order_id in submitted.values_list("object_id", flat=True)]
+    for order in Order.objects.filter(pk__in=order_ids):
+        assert order.number.encode() in body
+    assert (
+        not OutboxMessage.objects.filter(integration=onec)
+        .exclude(topic__startswith="order.")
+        .exists()
+    )

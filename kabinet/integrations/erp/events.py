@@ -6,7 +6,8 @@ applied (an integration with a delivery URL is pushed to instead, and refused he
     POST /api/v1/events/ack         {"keys": [...]}: mark them delivered; idempotent, so the
                                     ERP can repeat an acknowledgement it is unsure of.
 A message stays in the poll answers until it is acknowledged: process by `key` (your
-idempotency key) and acknowledge after committing.
+idempotency key) and acknowledge after committing. An integration sees and acknowledges only
+its own messages: another integration's key is `unknown_key` and stays as it is.
 """
 
 import uuid
@@ -78,7 +79,7 @@ def _pulling(request: HttpRequest) -> Integration:
 
 @router.get("/events", response={200: EventsOut, **PULL_ERRORS}, operation_id="events_poll")
 def events_poll(request: HttpRequest, query: Query[EventsQuery]) -> dict[str, Any]:
-    _pulling(request)
+    integration = _pulling(request)
     if unknown := sorted(set(request.GET) - {"limit"}):
         # A misspelt parameter (`limt=`) must not silently mean the default.
         raise ApiError(
@@ -87,9 +88,9 @@ def events_poll(request: HttpRequest, query: Query[EventsQuery]) -> dict[str, An
             _("Unknown query parameters: %(names)s.") % {"names": ", ".join(unknown)[:200]},
         )
     messages = list(
-        OutboxMessage.objects.filter(status=MessageStatus.PENDING).order_by("created_at", "pk")[
-            : query.limit + 1
-        ]
+        OutboxMessage.objects.filter(
+            integration=integration, status=MessageStatus.PENDING
+        ).order_by("created_at", "pk")[: query.limit + 1]
     )
     return {
         "events": [envelope(message) for message in messages[: query.limit]],
@@ -99,9 +100,9 @@ def events_poll(request: HttpRequest, query: Query[EventsQuery]) -> dict[str, An
 
 @router.post("/events/ack", response={200: AckOut, **PULL_ERRORS}, operation_id="events_ack")
 def events_ack(request: HttpRequest, payload: AckIn) -> dict[str, Any]:
-    _pulling(request)
+    integration = _pulling(request)
     keys = list(dict.fromkeys(payload.keys))
-    outcomes = outbox_acknowledge(keys=keys)
+    outcomes = outbox_acknowledge(integration=integration, keys=keys)
     counts: dict[str, int] = {}
     for status in outcomes.values():
         counts[status] = counts.get(status, 0) + 1

@@ -8,13 +8,17 @@ transaction and records the answer in another short transaction:
 - 2xx or 409: delivered;
 - anything else (4xx, 5xx, a timeout, a dropped connection): retried after an exponential
   backoff with jitter, capped; `failed` after OUTBOX_MAX_ATTEMPTS, for staff to retry.
-  When the ERP looks down (unreachable, or 502/503/504) the run stops and every pending message is
-  held back until that message's retry: the queue probes the ERP with its oldest message
-  instead of sending it thousands of requests, and resumes in order once it answers.
+  When an ERP looks down (unreachable, or 502/503/504) the run stops sending to it and every
+  pending message of that ERP is held back until that message's retry: its queue probes
+  the ERP with its oldest message instead of sending it thousands of requests, and resumes
+  in order once it answers.
 A relay killed mid-delivery records nothing: the message's lease runs out and it is delivered
 again with the same idempotency key, which the ERP de-duplicates — at least once on the wire,
 exactly once in effect.
 
+Each message has one addressee (`OutboxMessage.integration`). A run serves every active
+integration with a delivery URL in turn, a batch each, with that integration's URL and
+signing secret; one found down is held back and left for this run while the others go on.
 An integration without a delivery URL is never pushed to: its ERP polls (erp/events.py).
 """
 
@@ -35,6 +39,7 @@ from django_tasks_db.models import DBTaskResult
 from kabinet.integrations.erp.outbound import DeliveryResult, ErpClient, envelope_body
 from kabinet.integrations.models import Integration
 from kabinet.outbox.models import AttemptOutcome, DeliveryAttempt, MessageStatus, OutboxMessage
+from kabinet.outbox.services import outbox_route_unrouted
 
 logger = logging.getLogger(__name__)
 
@@ -49,11 +54,9 @@ SCHEDULE_AHEAD = timedelta(seconds=90)
 INTERRUPTED = "no answer recorded: the relay stopped during this delivery"
 
 
-def push_target() -> Integration | None:
-    """The ERP the relay delivers to: the first active integration with a delivery URL."""
-    return (
-        Integration.objects.filter(is_active=True).exclude(outbound_url="").order_by("pk").first()
-    )
+def push_targets() -> list[Integration]:
+    """The ERPs the relay delivers to: the active integrations with a delivery URL."""
+    return list(Integration.objects.pushed_to())
 
 
 def retry_delay(attempts: int, *, rng: random.Random | None = None) -> timedelta:
@@ -82,14 +85,14 @@ class _Claimed:
     attempts: int  # the message's attempt count once claimed: it is still ours if unchanged
 
 
-def _claim(limit: int) -> list[_Claimed]:
+def _claim(integration: Integration, limit: int) -> list[_Claimed]:
     now = timezone.now()
     lease_until = now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
     max_attempts = settings.OUTBOX_MAX_ATTEMPTS
     claimed: list[_Claimed] = []
     with transaction.atomic():
         due = OutboxMessage.objects.filter(
-            status=MessageStatus.PENDING, next_attempt_at__lte=now
+            integration=integration, status=MessageStatus.PENDING, next_attempt_at__lte=now
         ).order_by("next_attempt_at", "pk")
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True)
@@ -144,7 +147,7 @@ def _record(claimed: _Claimed, result: DeliveryResult) -> str:
 
 def _hold_back(failed: _Claimed, rest: list[_Claimed]) -> None:
     """The ERP is down: give back the rest of the batch untried, and hold every pending
-    message until the failed one's retry."""
+    message *of that ERP* until the failed one's retry (the others' are theirs)."""
     until = OutboxMessage.objects.filter(
         pk=failed.message.pk, status=MessageStatus.PENDING
     ).values_list("next_attempt_at", flat=True).first() or timezone.now() + retry_delay(1)
@@ -155,41 +158,60 @@ def _hold_back(failed: _Claimed, rest: list[_Claimed]) -> None:
             ).update(attempts=F("attempts") - 1, next_attempt_at=until)
             DeliveryAttempt.objects.filter(pk=claimed.attempt.pk).delete()
         OutboxMessage.objects.filter(
-            status=MessageStatus.PENDING, next_attempt_at__lt=until
+            integration=failed.message.integration_id,
+            status=MessageStatus.PENDING,
+            next_attempt_at__lt=until,
         ).update(next_attempt_at=until)
 
 
 def relay_run(*, budget_seconds: float = RUN_BUDGET_SECONDS) -> dict[str, int]:
-    """Deliver due messages until none is due or the budget is spent. Returns counts."""
+    """Deliver due messages until none is due or the budget is spent. Returns counts.
+
+    The push integrations take turns, a batch each, so a long queue for one ERP does not
+    starve another; an ERP found down drops out of this run (its messages held back)."""
     counts = {"delivered": 0, "retry": 0, "failed": 0}
-    target = push_target()
-    if target is None:
+    # The safety net for a message written as its integration was being created.
+    outbox_route_unrouted()
+    serving = push_targets()
+    if not serving:
         return counts
     client = ErpClient(timeout=settings.OUTBOX_DELIVERY_TIMEOUT)
     deadline = time.monotonic() + budget_seconds
     try:
-        while time.monotonic() < deadline:
-            batch = _claim(BATCH_SIZE)
-            if not batch:
-                break
-            for index, claimed in enumerate(batch):
-                result = client.deliver(
-                    url=target.outbound_url,
-                    secret=target.outbound_secret,
-                    key=str(claimed.message.key),
-                    topic=claimed.message.topic,
-                    body=envelope_body(envelope(claimed.message)),
-                )
-                status = _record(claimed, result)
-                counts["retry" if status == MessageStatus.PENDING else status] += 1
-                if not result.delivered:
-                    logger.warning("Outbox %s not delivered: %s", claimed.message.key, result.error)
-                if result.erp_down:
-                    _hold_back(claimed, batch[index + 1 :])
-                    return _finish_run(counts)
+        while serving and time.monotonic() < deadline:
+            for target in list(serving):
+                batch = _claim(target, BATCH_SIZE)
+                if not batch or not _deliver(client, target, batch, counts):
+                    serving.remove(target)  # nothing due, or the ERP is down
+                if time.monotonic() >= deadline:
+                    break
     finally:
         client.close()
     return _finish_run(counts)
+
+
+def _deliver(
+    client: ErpClient, target: Integration, batch: list[_Claimed], counts: dict[str, int]
+) -> bool:
+    """Deliver a claimed batch to its ERP; False when the ERP is down (the rest held back)."""
+    for index, claimed in enumerate(batch):
+        result = client.deliver(
+            url=target.outbound_url,
+            secret=target.outbound_secret,
+            key=str(claimed.message.key),
+            topic=claimed.message.topic,
+            body=envelope_body(envelope(claimed.message)),
+        )
+        status = _record(claimed, result)
+        counts["retry" if status == MessageStatus.PENDING else status] += 1
+        if not result.delivered:
+            logger.warning(
+                "Outbox %s not delivered to %s: %s", claimed.message.key, target, result.error
+            )
+        if result.erp_down:
+            _hold_back(claimed, batch[index + 1 :])
+            return False
+    return True
 
 
 def _finish_run(counts: dict[str, int]) -> dict[str, int]:
@@ -203,9 +225,12 @@ def _relay_waiting(*, ready_now: bool) -> bool:
 
 
 def _schedule_next() -> None:
-    """Enqueue the run for the next due retry, if it is soon and none is queued."""
+    """Enqueue the run for the next due retry of any push integration, if it is soon and
+    none is queued."""
     next_at: datetime | None = (
-        OutboxMessage.objects.filter(status=MessageStatus.PENDING)
+        OutboxMessage.objects.filter(
+            status=MessageStatus.PENDING, integration__in=Integration.objects.pushed_to()
+        )
         .order_by("next_attempt_at")
         .values_list("next_attempt_at", flat=True)
         .first()
@@ -219,8 +244,9 @@ def _schedule_next() -> None:
 
 def relay_wake() -> None:
     """settings.OUTBOX_RELAY_WAKE, called when an outbox message commits: run the relay now
-    unless a run is already queued to start (a burst of orders wakes it once)."""
-    if push_target() is None or _relay_waiting(ready_now=True):
+    unless a run is already queued to start (a burst of orders wakes it once) or no
+    integration is pushed to."""
+    if not Integration.objects.pushed_to().exists() or _relay_waiting(ready_now=True):
         return
     outbox_relay.enqueue()
 

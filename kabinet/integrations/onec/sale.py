@@ -1,9 +1,10 @@
 """`type=sale`: orders to 1C and their statuses back.
 
-- `mode=query`: the orders the outbox has pending news of (topics order.submitted and
-  order.cancelled, for an ERP that pulls instead of receiving calls) as CommerceML
-  documents. The messages answered are remembered in the exchange session.
-- `mode=success`: 1C loaded them: those messages are delivered (never sent again).
+- `mode=query`: the orders this 1C integration's outbox messages have pending news of
+  (topics order.submitted and order.cancelled: the only ones a 1C integration is sent) as
+  CommerceML documents. The messages answered are remembered in the exchange session.
+- `mode=success`: 1C loaded them: those messages are delivered (never sent again). Another
+  integration's copies of the same news are its own business.
 - `mode=file`: 1C's documents with the orders' state (ЗначенияРеквизитов «Статус заказа»,
   «Проведен», «Отменен»…) move each order through the `orders.statuses` transitions, step
   by step along the flow (submitted → accepted → in assembly → shipped → closed), never
@@ -22,15 +23,14 @@ from django.utils.translation import gettext as _
 
 from kabinet.accounts.audit import audit_record
 from kabinet.accounts.models import AuditKind
-from kabinet.integrations.models import Integration
+from kabinet.integrations.models import ORDER_TOPICS, Integration
 from kabinet.integrations.onec import commerceml
 from kabinet.orders.models import Order, OrderLine, OrderStatus, StatusChangeSource
 from kabinet.orders.statuses import STAFF_TRANSITIONS, TRANSITIONS, TransitionRefused
-from kabinet.outbox.models import MessageStatus, OutboxMessage, Topic
+from kabinet.outbox.models import MessageStatus, OutboxMessage
 
 logger = logging.getLogger(__name__)
 
-ORDER_TOPICS = (Topic.ORDER_SUBMITTED, Topic.ORDER_CANCELLED)
 # 1C's view of an order's state, by the words its statuses use (УТ 11 and Bitrix sites).
 # Checked in this order: the first match wins; «на согласовании» is not yet accepted.
 STATUS_WORDS: tuple[tuple[str, str | None], ...] = (
@@ -61,10 +61,13 @@ _TRUE = {"true", "1", "да", "yes"}
 # --- query and success ------------------------------------------------------------------------
 
 
-def pending_messages(limit: int) -> list[OutboxMessage]:
+def pending_messages(integration: Integration, limit: int) -> list[OutboxMessage]:
     return list(
         OutboxMessage.objects.filter(
-            status=MessageStatus.PENDING, topic__in=ORDER_TOPICS, object_type="order"
+            integration=integration,
+            status=MessageStatus.PENDING,
+            topic__in=ORDER_TOPICS,
+            object_type="order",
         ).order_by("pk")[:limit]
     )
 
@@ -130,9 +133,10 @@ def _document(order: Order) -> commerceml.Document:
     )
 
 
-def orders_query(*, limit: int | None = None) -> tuple[bytes, list[int]]:
-    """The CommerceML of the orders with pending messages, and those messages' ids."""
-    messages = pending_messages(limit or int(settings.ONEC_QUERY_LIMIT))
+def orders_query(*, integration: Integration, limit: int | None = None) -> tuple[bytes, list[int]]:
+    """The CommerceML of the orders with pending messages to `integration`, and those
+    messages' ids."""
+    messages = pending_messages(integration, limit or int(settings.ONEC_QUERY_LIMIT))
     order_ids = {int(m.object_id) for m in messages if m.object_id.isdigit()}
     orders = (
         Order.objects.filter(pk__in=order_ids)
@@ -159,7 +163,7 @@ def orders_acknowledge(*, integration: Integration, message_ids: Iterable[int]) 
     """1C loaded the last query's orders: their messages are delivered."""
     now = timezone.now()
     delivered = OutboxMessage.objects.filter(
-        pk__in=list(message_ids), status=MessageStatus.PENDING
+        pk__in=list(message_ids), integration=integration, status=MessageStatus.PENDING
     ).update(status=MessageStatus.DELIVERED, delivered_at=now, last_error="")
     if delivered:
         audit_record(

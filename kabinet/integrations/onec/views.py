@@ -168,7 +168,7 @@ def exchange(request: HttpRequest) -> HttpResponse:
         if mode == "complete":  # newer 1C versions say the exchange is over
             return text("success")
         if kind == "sale" and mode == "query":
-            body, message_ids = sale.orders_query()
+            body, message_ids = sale.orders_query(integration=integration)
             state = files.state()
             state["sale_query"] = message_ids
             files.save_state(state)

@@ -1,5 +1,6 @@
 """Pull mode (GET /api/v1/events, POST /api/v1/events/ack): an ERP that cannot receive
-calls polls pending messages oldest first and acknowledges them, idempotently."""
+calls polls pending messages oldest first and acknowledges them, idempotently; each
+integration sees and acknowledges only its own copies (isolation between integrations)."""
 
 import uuid
 from typing import Any
@@ -88,3 +89,31 @@ def test_bad_ack_bodies_are_refused(token: str) -> None:
 def test_an_unknown_query_parameter_is_refused(token: str) -> None:
     response = _get(token, "?limt=5")
     assert (response.status_code, response.json()["code"]) == (422, "unknown_parameter")
+
+
+def test_each_integration_polls_and_acknowledges_only_its_own_messages(
+    partner_a: Partner,
+) -> None:
+    mine = integration_create(name="Mine", kind=IntegrationKind.ERP_API, actor=None)
+    theirs = integration_create(name="Theirs", kind=IntegrationKind.ERP_API, actor=None)
+    my_token, their_token = _token(mine), _token(theirs)
+    contact_create(partner=partner_a, full_name="Anna")
+    my_events = _get(my_token).json()["events"]
+    their_events = _get(their_token).json()["events"]
+    my_keys = {event["key"] for event in my_events}
+    their_keys = {event["key"] for event in their_events}
+    assert len(my_keys) == len(their_keys) >= 1
+    assert not my_keys & their_keys, "each has its own copy, with its own key"
+    assert {e["payload"]["contact"]["full_name"] for e in their_events} >= {"Anna"}
+
+    # Acknowledging the other integration's keys: unknown, and their messages unchanged.
+    before = list(OutboxMessage.objects.filter(integration=theirs).order_by("pk").values())
+    answer = _ack(my_token, sorted(their_keys)).json()
+    assert answer["counts"] == {"unknown_key": len(their_keys)}
+    assert list(OutboxMessage.objects.filter(integration=theirs).order_by("pk").values()) == before
+    assert not OutboxMessage.objects.filter(integration=theirs).exclude(status="pending").exists()
+
+    # Acknowledging its own leaves the other's copies pending, still in their poll.
+    assert _ack(my_token, sorted(my_keys)).json()["counts"] == {"acknowledged": len(my_keys)}
+    assert _get(my_token).json()["events"] == []
+    assert {event["key"] for event in _get(their_token).json()["events"]} == their_keys

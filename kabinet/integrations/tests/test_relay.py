@@ -22,7 +22,7 @@ from kabinet.accounts.models import AuditEvent, AuditKind, User
 from kabinet.integrations.erp.outbound import signature
 from kabinet.integrations.erp.relay import relay_run, retry_delay
 from kabinet.integrations.models import Integration, IntegrationKind
-from kabinet.integrations.services import integration_create
+from kabinet.integrations.services import integration_create, integration_set_active
 from kabinet.orders.models import Order
 from kabinet.orders.statuses import order_cancel
 from kabinet.orders.tests.factories import placed_order
@@ -35,6 +35,7 @@ from kabinet.outbox.models import (
 )
 from kabinet.outbox.services import NotFailed, outbox_retry
 from kabinet.partners.models import Partner
+from kabinet.partners.services import contact_create
 from tests.processes import fake_erp, free_port
 
 
@@ -244,3 +245,95 @@ def test_while_the_erp_is_down_one_message_probes_and_the_rest_wait(
     assert probe.next_attempt_at > timezone.now()
     assert erp.effects()["deliveries"] == 1, "one request while the ERP is down, not three"
     assert DeliveryAttempt.objects.count() == 1
+
+
+@pytest.fixture
+def second_erp(erp: Erp, tmp_path: Path) -> Iterator[Erp]:
+    """Another pushed-to ERP, its own fake ERP process with its own signing secret."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    integration = integration_create(
+        name="Second ERP", kind=IntegrationKind.ERP_API, actor=None, outbound_url=f"{url}/outbox"
+    )
+    assert integration.outbound_secret != erp.integration.outbound_secret
+    (tmp_path / "second").mkdir()
+    with fake_erp(tmp_path / "second", secret=integration.outbound_secret, port=port):
+        yield Erp(url, integration)
+
+
+def _copy(order: Order, integration: Integration) -> OutboxMessage:
+    return OutboxMessage.objects.get(
+        object_type="order", object_id=str(order.pk), integration=integration
+    )
+
+
+def test_two_erps_each_get_their_own_copy_signed_with_their_own_secret(
+    erp: Erp, second_erp: Erp, partner_a: Partner, partner_user: User
+) -> None:
+    order = placed_order(partner_a, partner_user, lines=1)
+    first, second = _copy(order, erp.integration), _copy(order, second_erp.integration)
+    assert relay_run()["delivered"] == 2
+    for target, message in ((erp, first), (second_erp, second)):
+        message.refresh_from_db()
+        assert message.status == MessageStatus.DELIVERED
+        # The fake ERP checks the signature with its own secret: a 2xx proves it was signed
+        # with this integration's secret.
+        [effect] = target.effects()["effects"]
+        assert effect["key"] == str(message.key)
+
+
+def test_one_erp_down_the_other_still_delivers_and_only_the_down_ones_wait(
+    erp: Erp, second_erp: Erp, settings: Settings, partner_a: Partner, partner_user: User
+) -> None:
+    settings.OUTBOX_RETRY_BASE_SECONDS = 30
+    erp.control("503")
+    orders = [placed_order(partner_a, partner_user, lines=1) for _ in range(3)]
+    counts = relay_run()
+    assert counts["delivered"] == 3
+    assert [_copy(o, second_erp.integration).status for o in orders] == ["delivered"] * 3
+    assert len(second_erp.effects()["effects"]) == 3
+
+    probe, *waiting = (_copy(order, erp.integration) for order in orders)
+    assert probe.status == MessageStatus.PENDING
+    assert (probe.attempts, [m.attempts for m in waiting]) == (1, [0, 0])
+    assert {m.next_attempt_at for m in waiting} == {probe.next_attempt_at}
+    assert erp.effects()["deliveries"] == 1, "one probe to the ERP that is down"
+
+    # A new order while the first ERP is still held back: the second gets it at once.
+    late = placed_order(partner_a, partner_user, lines=1)
+    assert relay_run()["delivered"] == 1
+    assert _copy(late, second_erp.integration).status == MessageStatus.DELIVERED
+    # (Written after the hold-back, the down ERP's copy probes again, as with one ERP.)
+    assert _copy(late, erp.integration).status == MessageStatus.PENDING
+    assert erp.effects()["effects"] == []
+
+    erp.control("ok")
+    OutboxMessage.objects.filter(integration=erp.integration).update(
+        next_attempt_at=timezone.now()
+    )  # time passes
+    assert relay_run()["delivered"] == 4
+    assert not OutboxMessage.objects.exclude(status=MessageStatus.DELIVERED).exists()
+    assert len(erp.effects()["effects"]) == 4
+
+
+def test_a_pull_integrations_copy_is_never_pushed(
+    erp: Erp, partner_a: Partner, partner_user: User
+) -> None:
+    poller = integration_create(name="Poller", kind=IntegrationKind.ERP_API, actor=None)
+    order = placed_order(partner_a, partner_user, lines=1)
+    assert relay_run()["delivered"] == 1
+    pulled = _copy(order, poller)
+    assert (pulled.status, pulled.attempts) == (MessageStatus.PENDING, 0)
+    assert not pulled.delivery_attempts.exists()
+
+
+def test_a_switched_off_erp_is_not_delivered_to_until_it_is_on_again(
+    erp: Erp, partner_a: Partner, partner_user: User
+) -> None:
+    integration_set_active(integration=erp.integration, is_active=False, actor=None)
+    contact_create(partner=partner_a, full_name="Anna")  # nobody active takes it: unrouted
+    assert relay_run()["delivered"] == 0
+    assert erp.effects()["deliveries"] == 0
+    integration_set_active(integration=erp.integration, is_active=True, actor=None)
+    assert relay_run()["delivered"] >= 1
+    assert not OutboxMessage.objects.exclude(status=MessageStatus.DELIVERED).exists()

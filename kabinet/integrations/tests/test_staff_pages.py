@@ -12,6 +12,7 @@ from kabinet.integrations.erp.relay import relay_run
 from kabinet.integrations.models import Integration, IntegrationKind, IntegrationToken
 from kabinet.integrations.services import (
     integration_create,
+    integration_set_active,
     integration_token_create,
     token_authenticate,
 )
@@ -42,6 +43,7 @@ def _staff_urls(message: OutboxMessage, integration: Integration) -> list[str]:
         reverse("integrations:token_new", args=[integration.pk]),
         reverse("integrations:token_revoke", args=[token.pk]),
         reverse("integrations:password", args=[integration.pk]),
+        reverse("integrations:active", args=[integration.pk]),
         reverse("integrations:outbox"),
         reverse("integrations:outbox_retry_all"),
         reverse("integrations:outbox_message", args=[message.pk]),
@@ -62,6 +64,8 @@ def test_partner_users_get_404_and_staff_without_the_right_403(
             assert getattr(editor, method)(url).status_code == 403, url
     assert not IntegrationToken.objects.filter(name="").exists()
     assert not AuditEvent.objects.filter(kind=AuditKind.OUTBOX_RETRIED).exists()
+    integration.refresh_from_db()
+    assert integration.is_active, "not switched off"
 
 
 def test_staff_create_an_integration_and_a_token_shown_once(admin: User) -> None:
@@ -226,3 +230,86 @@ def test_the_sync_state_follows_the_message_and_is_the_partners_own(
         'data-testid="order-sync"'
         not in client.get(reverse("orders:detail", args=[draft.pk])).content.decode()
     )
+
+
+def test_the_outbox_list_shows_and_filters_by_integration(
+    partner_a: Partner, partner_user: User, staff_manager: User
+) -> None:
+    early = placed_order(partner_a, partner_user, lines=1)  # before any integration: unrouted
+    contact_create(partner=partner_a, full_name="Waits for an ERP")
+    onec = integration_create(name="1C", kind=IntegrationKind.ONEC, actor=None, login="1c")
+    erp = integration_create(name="Main ERP", kind=IntegrationKind.ERP_API, actor=None)
+    integration_set_active(integration=erp, is_active=False, actor=None)
+    contact_create(partner=partner_a, full_name="Nobody active takes it")
+    both = placed_order(partner_a, partner_user, lines=1)
+    client = signed_in(staff_manager)
+    url = reverse("integrations:outbox")
+
+    def listed(**query: int) -> list[OutboxMessage]:
+        response = client.get(url, query)
+        assert response.status_code == 200
+        return list(response.context["page"].messages)
+
+    of_1c = listed(integration=onec.pk)
+    assert {m.object_id for m in of_1c} == {str(early.pk), str(both.pk)}
+    assert {m.integration_id for m in of_1c} == {onec.pk}
+    of_erp = listed(integration=erp.pk)
+    # It took the contacts waiting for it, and was off when the second order was placed.
+    assert of_erp[0].payload["contact"]["full_name"] == "Waits for an ERP"
+    assert {m.object_type for m in of_erp} == {"contact"}
+    unrouted = listed(integration=0)
+    assert [m.payload["contact"]["full_name"] for m in unrouted] == ["Nobody active takes it"]
+    assert listed(integration=999_999) == listed()  # not a choice: the filter is ignored
+
+    page = client.get(url).content.decode()
+    assert f'data-integration="{onec.pk}"' in page
+    assert f'href="?integration={erp.pk}"' in page
+    detail = client.get(reverse("integrations:outbox_message", args=[of_erp[0].pk]))
+    assert "Main ERP" in detail.content.decode()
+
+
+def test_staff_switch_an_integration_off_and_on(
+    admin: User, staff_manager: User, partner_a: Partner
+) -> None:
+    erp = integration_create(name="Main ERP", kind=IntegrationKind.ERP_API, actor=None)
+    contact_create(partner=partner_a, full_name="Anna")
+    client = signed_in(admin)
+    page = client.get(reverse("integrations:staff_list")).content.decode()
+    assert f'href="{reverse("integrations:outbox")}?integration={erp.pk}"' in page
+    assert 'data-testid="integration-deactivate"' in page
+    url = reverse("integrations:active", args=[erp.pk])
+
+    assert signed_in(staff_manager).post(url, {"is_active": "0"}).status_code == 403
+    erp.refresh_from_db()
+    assert erp.is_active, "refused: nothing changed"
+
+    assert client.post(url, {"is_active": "0"}).status_code == 303
+    erp.refresh_from_db()
+    assert not erp.is_active
+    assert AuditEvent.objects.filter(kind=AuditKind.INTEGRATION_CHANGED, actor=admin).count() == 1
+    assert OutboxMessage.objects.filter(integration=erp, status=MessageStatus.PENDING).exists()
+    page = client.get(reverse("integrations:staff_list")).content.decode()
+    assert 'data-testid="integration-activate"' in page
+    assert client.post(url, {"is_active": "1"}).status_code == 303
+    erp.refresh_from_db()
+    assert erp.is_active
+
+
+def test_the_staff_order_page_shows_each_integrations_delivery(
+    partner_a: Partner, partner_user: User, staff_manager: User
+) -> None:
+    onec = integration_create(name="1C", kind=IntegrationKind.ONEC, actor=None, login="1c")
+    erp = integration_create(name="Main ERP", kind=IntegrationKind.ERP_API, actor=None)
+    order = placed_order(partner_a, partner_user, lines=1)
+    OutboxMessage.objects.filter(integration=erp).update(status=MessageStatus.DELIVERED)
+    staff_page = signed_in(staff_manager).get(reverse("orders:staff_detail", args=[order.pk]))
+    html = staff_page.content.decode()
+    assert 'data-sync="sent"' in html, "the ERP has it (1C has not asked yet)"
+    assert html.count('data-testid="order-delivery"') == 2
+    assert 'data-status="delivered"' in html
+    assert 'data-status="pending"' in html
+    assert onec.name in html
+    assert erp.name in html
+    partner_page = signed_in(partner_user).get(reverse("orders:detail", args=[order.pk]))
+    assert 'data-sync="sent"' in partner_page.content.decode()
+    assert 'data-testid="order-delivery"' not in partner_page.content.decode()

@@ -68,6 +68,10 @@ def _erp_id(key: str) -> str:
 @transaction.atomic
 def seed(*, catalog_products: int = 2000) -> None:
     """All or nothing: a half-loaded demo would be skipped by the check above forever."""
+    # The ERPs first: every message the demo's data writes goes to each that takes it (the
+    # fake ERP all of them, 1C the orders), as it would in a portal connected from day one.
+    demo_erp_ensure()
+    onec_integration_seed()
     staff: dict[str, User] = {}
     for email, full_name, roles in data.STAFF:
         staff[email] = staff_user_create(
@@ -158,7 +162,6 @@ def seed(*, catalog_products: int = 2000) -> None:
     catalog_seed(products=catalog_products)
     # After the catalog: a year of orders at its prices.
     orders_seed()
-    onec_integration_seed()
 
 
 def onec_integration_seed() -> bool:

@@ -1,5 +1,6 @@
 """type=sale: orders with pending outbox messages go to 1C as CommerceML, success marks them
-delivered, and 1C's status documents move the orders through the status flow."""
+delivered (1C's own copies only), and 1C's status documents move the orders through the
+status flow."""
 
 from decimal import Decimal
 
@@ -9,7 +10,10 @@ from django.test.utils import CaptureQueriesContext
 from lxml import etree
 
 from kabinet.accounts.models import User
+from kabinet.integrations.models import Integration, IntegrationKind
+from kabinet.integrations.onec import sale
 from kabinet.integrations.onec.client_1c import ExchangeFailed, OneCClient
+from kabinet.integrations.services import integration_create
 from kabinet.orders.models import Order, OrderStatus, OrderStatusChange
 from kabinet.orders.tests.factories import placed_order
 from kabinet.outbox.models import MessageStatus, OutboxMessage, Topic
@@ -27,13 +31,14 @@ def announced(order: Order, topic: Topic = Topic.ORDER_SUBMITTED) -> OutboxMessa
     if existing is not None:
         return existing
     with transaction.atomic():
-        return outbox_write(
+        [message] = outbox_write(
             topic=topic,
             object_type="order",
             object_id=order.pk,
             payload={"number": order.number},
             partner=order.partner,
         )
+    return message
 
 
 @pytest.fixture
@@ -225,3 +230,33 @@ def test_query_counts_do_not_grow_with_orders(
 
     assert len(_documents(one_c._call("sale", "query")[1])) == 5
     assert many == few
+
+
+def test_1c_sees_and_acknowledges_only_its_own_copies(
+    one_c: OneCClient, onec: Integration, partner_a: Partner, partner_admin: User
+) -> None:
+    erp = integration_create(name="ERP", kind=IntegrationKind.ERP_API, actor=None)
+    other_1c = integration_create(
+        name="1C, second base", kind=IntegrationKind.ONEC, actor=None, login="other-1c"
+    )
+    order = placed_order(partner_a, partner_admin, lines=1)
+    copies = {
+        m.integration_id: m
+        for m in OutboxMessage.objects.filter(object_id=str(order.pk), topic=Topic.ORDER_SUBMITTED)
+    }
+    assert set(copies) == {onec.pk, erp.pk, other_1c.pk}
+    (document,) = _documents(one_c.sale_query())
+    assert document.findtext("Номер") == order.number
+    one_c.sale_success()
+    assert _documents(one_c.sale_query()) == []
+
+    for integration, status in ((onec, "delivered"), (erp, "pending"), (other_1c, "pending")):
+        copies[integration.pk].refresh_from_db()
+        assert copies[integration.pk].status == status, integration
+
+    # Even given another integration's message ids, 1C's success changes only its own.
+    others = [copies[erp.pk].pk, copies[other_1c.pk].pk]
+    assert sale.orders_acknowledge(integration=onec, message_ids=others) == 0
+    assert set(OutboxMessage.objects.filter(pk__in=others).values_list("status", flat=True)) == {
+        MessageStatus.PENDING
+    }

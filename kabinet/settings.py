@@ -328,6 +328,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's own "django" handlers (a console handler when DEBUG is on) would print
+        # every line of the worker and the scheduler a second time beside the root's.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "WARNING"},
         # Our audit log records sign-ins; axes' own INFO lines would only repeat it.
         "axes": {"level": "WARNING"},

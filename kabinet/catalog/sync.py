@@ -33,6 +33,7 @@ Rules of a request:
 
 import contextlib
 import enum
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -215,10 +216,9 @@ class _Batch:
     mixed: bool = False  # some valid rows name variants by ERP id and others by SKU
     voided: int = 0  # staged rows without a value
 
-    def staged(self) -> list[tuple[int, str | None, str | None, str | None, Decimal | None]]:
-        return list(
-            zip(self.indexes, self.codes, self.erp_ids, self.skus, self.values, strict=True)
-        )
+    def staged(self) -> Iterator[tuple[int, str | None, str | None, str | None, Decimal | None]]:
+        """The staged rows one at a time (no list of a million tuples)."""
+        return zip(self.indexes, self.codes, self.erp_ids, self.skus, self.values, strict=True)
 
     def reject(self, index: int, code: SyncErrorCode) -> None:
         row = self.rows[index]
@@ -397,17 +397,21 @@ class _Sql:
         marks = ", ".join(["set_config(%s, %s, true)"] * len(values))
         self.run(f"SELECT {marks}", [item for pair in values.items() for item in pair])
 
-    def load(self, name: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+    def load(
+        self, name: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]], count: int
+    ) -> None:
+        """Write `count` rows into the temporary table `name`."""
         if _postgres():
             with self.cursor.cursor.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-            self.analyze(name, len(rows))
+            self.analyze(name, count)
             return
         marks = ", ".join(["%s"] * len(columns))
         sql = f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
-        for start in range(0, len(rows), 50_000):
-            self.cursor.executemany(sql, rows[start : start + 50_000])
+        rows = iter(rows)
+        for _chunk in range(0, count, 50_000):
+            self.cursor.executemany(sql, itertools.islice(rows, 50_000))
 
     def _forget(self, name: str) -> None:
         self.run(f"DROP TABLE IF EXISTS {name}")
@@ -432,7 +436,9 @@ def _stage(
         "sync_stage",
         f"idx integer NOT NULL, code text, erp_id text, sku text, value {value_type}",
     )
-    sql.load("sync_stage", ("idx", "code", "erp_id", "sku", "value"), batch.staged())
+    sql.load(
+        "sync_stage", ("idx", "code", "erp_id", "sku", "value"), batch.staged(), len(batch.indexes)
+    )
     price_list, join = "NULL AS price_list_id", ""
     if not variant_only:
         price_list = "pl.id AS price_list_id"
@@ -574,6 +580,9 @@ def _keyed_stage(sql: _Sql, batch: _Batch, *, variant_only: bool) -> int | None:
     return len(keys) - len(unknown)
 
 
+_SAMPLE = 1_000  # rows of a keyed request looked at to choose the order of its writes
+
+
 def _keyed_write(
     sql: _Sql, report: SyncReport, known: int, *, table: str, key: str, value: str
 ) -> None:
@@ -581,17 +590,43 @@ def _keyed_write(
     the products whose listings that changes. Fills the report's inserted, updated,
     unchanged and listings.
 
-    Existing rows first, joined on the table's unique key: one `UPDATE … FROM` whose WHERE
-    leaves the rows that hold their value alone (neither written nor locked); its values
-    column is in no index, so the new row versions are HOT. What it did not update is
-    either unchanged or a new key, and only then (a re-pricing that changes every row
-    skips it) an anti-join finds the new keys and `INSERT … ON CONFLICT` writes them (kept
-    for a concurrent writer inserting the same key meanwhile). The products touched are
-    gathered in `sync_touched` and queued once, so that a product with a price updated and
-    another inserted counts once."""
-    match = " AND ".join(f"c.{column} = k.{column}" for column in key.split(", "))
-    resolved = " AND ".join(f"k.{column} IS NOT NULL" for column in key.split(", "))
-    keyed = ", ".join(f"k.{column}" for column in key.split(", "))
+    Two orders, chosen on the first rows of the request: when every one of them changes
+    something (a re-pricing), the update goes first, straight from `sync_keyed` joined on
+    the table's unique key, and most often nothing is left to look for; otherwise (a
+    re-sync where most rows hold) the rows that differ are found first, by one left join,
+    and only those are written. Either way it is one join of the whole request with the
+    table in the common case (the other order would take two), and the outcome is the
+    same; only the time differs."""
+    columns = key.split(", ")
+    match = " AND ".join(f"c.{column} = k.{column}" for column in columns)
+    resolved = " AND ".join(f"k.{column} IS NOT NULL" for column in columns)
+    keyed = ", ".join(f"k.{column}" for column in columns)
+    differ = f"(c.id IS NULL OR c.{value} <> k.value)"
+    sampled, differing = sql.one(
+        f"""SELECT count(*), count(*) FILTER (WHERE {differ})
+        FROM (SELECT * FROM sync_keyed k WHERE {resolved} LIMIT {_SAMPLE}) k
+        LEFT JOIN {table} c ON {match}"""  # noqa: S608 (no user input)
+    )
+    if not sampled or differing < sampled:
+        # Rows that differ (new keys among them), then `_upsert` as the general way does.
+        changed = sql.table_as(
+            "sync_todo",
+            f"""SELECT {keyed}, k.product_id, k.value, c.id
+            FROM sync_keyed k LEFT JOIN {table} c ON {match}
+            WHERE {resolved} AND {differ}""",  # noqa: S608 (no user input)
+        )
+        if changed:
+            report.inserted, report.updated = _upsert(sql, table=table, key=key, value=value)
+            report.listings = _listings_queue(sql, "SELECT product_id FROM sync_todo")
+        report.unchanged = known - changed
+        return
+    # Existing rows first: one `UPDATE … FROM` whose WHERE leaves the rows that hold their
+    # value alone (neither written nor locked); the value column is in no index, so the new
+    # row versions are HOT. What it did not update is either unchanged or a new key; only
+    # then does a left join look for the new keys, and `INSERT … ON CONFLICT` writes them
+    # (kept for a concurrent writer inserting the same key meanwhile). The products touched
+    # are gathered in `sync_touched` and queued once, so that a product with one price
+    # updated and another inserted counts once.
     sql.table("sync_touched", "product_id bigint NOT NULL")
     (updated,) = sql.one(
         f"""WITH updated AS (
@@ -611,7 +646,7 @@ def _keyed_write(
             # concurrent writer leaves any after the update) are not inserted.
             f"""WITH fresh AS MATERIALIZED (
                 SELECT {keyed}, k.value, c.id FROM sync_keyed k LEFT JOIN {table} c ON {match}
-                WHERE {resolved} AND (c.id IS NULL OR c.{value} <> k.value)),
+                WHERE {resolved} AND {differ}),
             written AS (
                 INSERT INTO {table} ({key}, {value}) SELECT {key}, value FROM fresh
                 WHERE id IS NULL
@@ -757,9 +792,8 @@ def _listings_insert(sql: _Sql) -> int:
     if not names:
         return 0
     sql.table("sync_names", "product_id bigint NOT NULL, name_folded text NOT NULL")
-    sql.load(
-        "sync_names", ("product_id", "name_folded"), [(pk, name.casefold()) for pk, name in names]
-    )
+    folded = [(pk, name.casefold()) for pk, name in names]
+    sql.load("sync_names", ("product_id", "name_folded"), folded, len(folded))
     kind = "jsonb_typeof" if _postgres() else "json_type"
     sql.run(
         f"""INSERT INTO catalog_listing (price_list_id, product_id, section_path, brand_id,

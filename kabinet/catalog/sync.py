@@ -10,11 +10,14 @@ How it is fast (docs/decisions.md, "P5"): rows are checked in Python, then writt
 temporary staging table (COPY on PostgreSQL, executemany on SQLite), keys are resolved by
 joins, and rows whose value already holds are filtered out, so a re-sync with no changes
 writes (and locks) no row at all. What is left is written by one `UPDATE … FROM` joined on
-the live rows' ids and one `INSERT … ON CONFLICT` for new keys. The products whose listings
-(`catalog.Listing`, what catalog pages read) change are queued (`catalog.ListingStale`) and
-their listings recomputed with set-based SQL by a background task once the sync commits
-(`listings_refresh_stale`): catalog pages follow a few seconds later, while the cart and the
-checkout read prices and stock themselves.
+the live rows' ids and one `INSERT … ON CONFLICT` for new keys. On PostgreSQL a request that
+names its variants one way (by ERP id or by SKU; not `full`) takes a shorter path: the rows
+go as text parameters unnested into one table with their keys resolved, and the update joins
+the table's unique key directly (docs/decisions.md, "P5 on PostgreSQL"). The products whose
+listings (`catalog.Listing`, what catalog pages read) change are queued
+(`catalog.ListingStale`) and their listings recomputed with set-based SQL by a background
+task once the sync commits (`listings_refresh_stale`): catalog pages follow a few seconds
+later, while the cart and the checkout read prices and stock themselves.
 
 Rules of a request:
 - Rows are independent: valid rows apply, invalid ones are reported and skipped. A failure

@@ -534,11 +534,11 @@ def _keyed_stage(sql: _Sql, batch: _Batch, *, variant_only: bool) -> int | None:
     unknown price lists and variants. Returns how many rows have every key resolved, or
     None when this path does not apply and `_stage` is to do the work.
 
-    What it saves over `_stage` (docs/decisions.md, "P5 on PostgreSQL"): no COPY into a
-    staging table and no ANALYZE of it — the rows go as three text parameters (codes and
-    keys one a line, values comma-separated), which `string_to_array` and `unnest` turn
-    back into rows; the arrays are constants when the statement is planned, so the planner
-    knows their length. One join per key instead of two (by ERP id or by SKU), and the
+    What it saves over `_stage` (docs/decisions.md, "P5 on PostgreSQL"): the COPY into
+    `sync_stage` and its ANALYZE — the rows go as three text parameters (codes and keys one
+    a line, values comma-separated), which `string_to_array` and `unnest` turn back into
+    rows; the arrays are constants when the statement is planned, so the planner knows
+    their number — and one of the two variant joins (by ERP id or by SKU, not both). The
     variant's product comes along for the listing queue."""
     if not _postgres() or batch.mixed:
         return None

@@ -509,6 +509,79 @@ def test_two_calls_in_one_transaction(catalog: Catalog) -> None:
     assert amounts()[("BASE", "SKU-G1")] == Decimal(2)
 
 
+def test_a_request_naming_variants_one_way_reports_and_applies_alike(catalog: Catalog) -> None:
+    """Every row by SKU (PostgreSQL's keyed path): unknown keys reported per row, the rest
+    applied, new and changed prices told apart."""
+    report = prices_upsert(
+        rows=[
+            PriceRow("BASE", Decimal(101), sku="SKU-G1"),  # changed
+            PriceRow("VIP", Decimal(7), sku="SKU-G2"),  # new
+            PriceRow("BASE", Decimal(1), sku="NO-SKU"),
+            PriceRow("NOPE", Decimal(1), sku="SKU-G1"),
+            PriceRow("BASE", Decimal(300), sku="SKU-G3"),  # unchanged
+        ],
+        actor=None,
+    )
+    assert codes(report) == [(2, E.UNKNOWN_VARIANT), (3, E.UNKNOWN_PRICE_LIST)]
+    assert report.errors[0].key == {"price_list": "BASE", "sku": "NO-SKU"}
+    assert (report.inserted, report.updated, report.unchanged, report.rejected) == (1, 1, 1, 2)
+    assert report.listings == 1  # the gown: one product, however many of its prices
+    assert amounts()[("BASE", "SKU-G1")] == Decimal(101)
+    assert amounts()[("VIP", "SKU-G2")] == Decimal(7)
+
+
+def test_repeated_keys_of_a_request_naming_variants_one_way(catalog: Catalog) -> None:
+    report = prices_upsert(
+        rows=[
+            PriceRow("BASE", Decimal(1), erp_id="G-1"),
+            PriceRow("BASE", Decimal(5), erp_id="G-2"),
+            PriceRow("BASE", Decimal(3), erp_id="G-1"),
+            PriceRow("BASE", Decimal(-1), erp_id="G-1"),  # the last, but not valid
+        ],
+        actor=None,
+    )
+    assert codes(report) == [(0, E.DUPLICATE_KEY), (3, E.NEGATIVE_AMOUNT)]
+    assert (report.updated, report.unchanged, report.rejected) == (2, 0, 2)
+    assert amounts()[("BASE", "SKU-G1")] == Decimal(3)
+    assert amounts()[("BASE", "SKU-G2")] == Decimal(5)
+
+
+def test_keys_and_codes_with_line_breaks_are_applied(catalog: Catalog) -> None:
+    """PostgreSQL's keyed path sends keys one a line; such a request goes the general way."""
+    odd = VariantFactory.create(product=catalog.mask, erp_id="M\n2", sku="SKU\nM2")
+    PriceListFactory.create(code="VIP\nPLUS")
+    prices = prices_upsert(
+        rows=[
+            PriceRow("BASE", Decimal(9), erp_id="M\n2"),
+            PriceRow("VIP\nPLUS", Decimal(8), erp_id="M\n2"),
+            PriceRow("BASE", Decimal(150), erp_id="G-1"),
+        ],
+        actor=None,
+    )
+    stock = stock_upsert(rows=[StockRow(Decimal(4), sku="SKU\nM2")], actor=None)
+    assert (prices.inserted, prices.updated, prices.errors) == (2, 1, [])
+    assert (stock.inserted, stock.errors) == (1, [])
+    assert amounts()[("VIP\nPLUS", "SKU\nM2")] == Decimal(8)
+    assert Stock.objects.get(variant=odd).quantity == 4
+
+
+def test_a_sync_gives_the_callers_transaction_its_settings_back(catalog: Catalog) -> None:
+    """PostgreSQL: the sync raises work_mem and lowers the statistics target of its
+    staging tables' ANALYZE for itself only."""
+    rows = [PriceRow("BASE", Decimal(1), erp_id=f"X-{n}") for n in range(600)]  # > 500
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL work_mem = '5MB'")
+            cursor.execute("SET LOCAL default_statistics_target = 77")
+        report = prices_upsert(rows=[*rows, PriceRow("BASE", 1, erp_id="G-1")], actor=None)
+        assert (report.updated, report.rejected) == (1, 600)
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT current_setting('work_mem'), current_setting('default_statistics_target')"
+            )
+            assert cursor.fetchone() == ("5MB", "77")
+
+
 # --- Hypothesis: whatever the batch, only reported errors; the database is the model ----
 
 FUZZ = settings(
@@ -527,6 +600,11 @@ AMOUNTS = st.one_of(
     st.none(),
     st.floats(),
 )
+KEYS = {
+    "erp_id": st.sampled_from([None, "", "G-1", "G-2", "M-1", "NO-SUCH"]),
+    "sku": st.sampled_from([None, "SKU-G1", "SKU-M1", "NO-SKU"]),
+}
+STOCK_ROWS = st.lists(st.builds(StockRow, quantity=AMOUNTS, **KEYS), max_size=12)
 PRICE_ROWS = st.lists(
     st.builds(
         PriceRow,
@@ -559,6 +637,8 @@ class PricesFuzz(TestCase):
         for erp_id, sku in VARIANTS:
             variant = VariantFactory.create(product=product, erp_id=erp_id, sku=sku)
             PriceFactory.create(price_list=base, variant=variant, amount=Decimal(10))
+            if erp_id != "M-1":
+                StockFactory.create(variant=variant, quantity=Decimal(10))
         PriceFactory.create(price_list=vip, variant=variant, amount=Decimal(10))
         listing_refresh()
 
@@ -609,3 +689,57 @@ class PricesFuzz(TestCase):
         synced = sorted(Listing.objects.values_list(*fields))
         listing_refresh()
         assert synced == sorted(Listing.objects.values_list(*fields))
+
+    @FUZZ
+    @given(rows=PRICE_ROWS)
+    def test_both_ways_of_applying_prices_agree(self, rows: list[PriceRow]) -> None:
+        """PostgreSQL applies a request that names its variants one way on a keyed path,
+        any other (and all of them on SQLite) the general way; one more row with a line
+        break in its key sends the same request the general way: same outcome."""
+        odd = PriceRow("BASE", Decimal(1), erp_id="ODD\nKEY")
+        keyed = _outcome(lambda: prices_upsert(rows=rows, actor=None))
+        general = _outcome(lambda: prices_upsert(rows=[*rows, odd], actor=None))
+        _assert_same(keyed, general, len(rows))
+
+    @FUZZ
+    @given(rows=STOCK_ROWS)
+    def test_both_ways_of_applying_stock_agree(self, rows: list[StockRow]) -> None:
+        odd = StockRow(Decimal(1), erp_id="ODD\nKEY")
+        keyed = _outcome(lambda: stock_upsert(rows=rows, actor=None))
+        general = _outcome(lambda: stock_upsert(rows=[*rows, odd], actor=None))
+        _assert_same(keyed, general, len(rows))
+
+
+class _Undo(Exception):
+    pass
+
+
+def _outcome(sync: Any) -> tuple[SyncReport, list[Any]]:
+    """The report of `sync` and the prices, stock and listings it leaves, then undone."""
+    try:
+        with transaction.atomic():
+            report = sync()
+            listings_refresh_stale()
+            fields = [f.name for f in Listing._meta.fields if f.name != "id"]
+            state = [
+                sorted(Price.objects.values_list("price_list__code", "variant__sku", "amount")),
+                sorted(Stock.objects.values_list("variant__sku", "quantity")),
+                sorted(Listing.objects.values_list(*fields)),
+            ]
+            raise _Undo
+    except _Undo:
+        return report, state
+
+
+def _assert_same(
+    keyed: tuple[SyncReport, list[Any]], general: tuple[SyncReport, list[Any]], odd: int
+) -> None:
+    (one, state_one), (other, state_other) = keyed, general
+    assert state_one == state_other
+    assert [(e.index, e.code, e.key) for e in other.errors] == [
+        *[(e.index, e.code, e.key) for e in one.errors],
+        (odd, E.UNKNOWN_VARIANT, {**other.errors[-1].key}),
+    ]
+    assert other.errors[-1].key["erp_id"] == "ODD\nKEY"
+    counts = ("inserted", "updated", "unchanged", "deleted", "listings")
+    assert [getattr(one, c) for c in counts] == [getattr(other, c) for c in counts]

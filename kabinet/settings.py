@@ -330,7 +330,7 @@ LOGGING = {
     "loggers": {
         # Django's own "django" handlers (a console handler when DEBUG is on) would print
         # every line of the worker and the scheduler a second time beside the root's.
-        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django": {"handlers": [], "level": os.environ.get("LOG_LEVEL", "INFO")},
         "django.db.backends": {"level": "WARNING"},
         # Our audit log records sign-ins; axes' own INFO lines would only repeat it.
         "axes": {"level": "WARNING"},

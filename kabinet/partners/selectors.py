@@ -17,16 +17,21 @@ from kabinet.partners.models import (
 )
 
 
-def membership_list_for_user(*, user: User) -> list[Membership]:
-    """The partners a user belongs to, the one chosen most recently first."""
-    return list(
-        Membership.objects.filter(user=user)
-        .select_related("partner")
+def memberships_of_user(*, user_id: int) -> QuerySet[Membership]:
+    """A user's memberships, each with `partner_has_subsidiaries`, the partner chosen most
+    recently first (also what `partners.tenancy` keeps, as values)."""
+    return (
+        Membership.objects.filter(user_id=user_id)
         .annotate(
             partner_has_subsidiaries=Exists(Partner.objects.filter(parent=OuterRef("partner")))
         )
         .order_by(F("selected_at").desc(nulls_last=True), "partner__name", "pk")
     )
+
+
+def membership_list_for_user(*, user: User) -> list[Membership]:
+    """The partners a user belongs to, the one chosen most recently first."""
+    return list(memberships_of_user(user_id=user.pk).select_related("partner"))
 
 
 def counterparty_list(*, partner: Partner) -> QuerySet[Counterparty]:

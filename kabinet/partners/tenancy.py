@@ -18,14 +18,14 @@ from datetime import date
 from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, F, Model, OuterRef
+from django.db.models import Model
 from django.utils import timezone
 
 from kabinet.accounts.models import User
 from kabinet.partners.models import Agreement, Counterparty, Membership, Partner
+from kabinet.partners.selectors import memberships_of_user
 
 CONTEXTS_KEPT = 4096
-AGREEMENT_ORDER = ("-is_main", "number", "pk")  # Agreement.Meta.ordering
 
 
 def _columns(model: type[Model]) -> tuple[str, ...]:
@@ -40,8 +40,8 @@ COUNTERPARTY = _columns(Counterparty)
 
 @dataclass(frozen=True)
 class _Rows:
-    """The context as plain values: memberships (with partner and "has subsidiaries") in the
-    order `membership_list_for_user` gives, and every agreement of those partners."""
+    """The context as plain values: memberships (with partner and "has subsidiaries") as
+    `memberships_of_user` gives them, and every agreement of those partners."""
 
     memberships: tuple[tuple[Any, ...], ...]
     agreements: tuple[tuple[Any, ...], ...]
@@ -77,15 +77,14 @@ def _stamp(user_id: int) -> str | None:
 
 def _read(user_id: int) -> _Rows:
     memberships = tuple(
-        Membership.objects.filter(user_id=user_id)
-        .annotate(has_subsidiaries=Exists(Partner.objects.filter(parent=OuterRef("partner"))))
-        .order_by(F("selected_at").desc(nulls_last=True), "partner__name", "pk")
-        .values_list(*MEMBERSHIP, *(f"partner__{name}" for name in PARTNER), "has_subsidiaries")
+        memberships_of_user(user_id=user_id).values_list(
+            *MEMBERSHIP, *(f"partner__{name}" for name in PARTNER), "partner_has_subsidiaries"
+        )
     )
     partner_ids = {row[MEMBERSHIP.index("partner_id")] for row in memberships}
     agreements = tuple(
         Agreement.objects.filter(partner_id__in=partner_ids)
-        .order_by("partner_id", *AGREEMENT_ORDER)
+        .order_by("partner_id", *(Agreement._meta.ordering or ()))
         .values_list(*AGREEMENT, *(f"counterparty__{name}" for name in COUNTERPARTY))
         if partner_ids
         else ()

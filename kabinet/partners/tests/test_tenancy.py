@@ -157,9 +157,3 @@ def test_a_membership_written_past_the_triggers_grants_nothing() -> None:
     membership = MembershipFactory.create()
     AccessStamp.objects.filter(user_id=membership.user_id).delete()
     assert tenant_context(membership.user).memberships == []
-
-
-def test_agreements_keep_the_models_order() -> None:
-    from kabinet.partners.tenancy import AGREEMENT_ORDER
-
-    assert list(AGREEMENT_ORDER) == list(Agreement._meta.ordering or ())

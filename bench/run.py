@@ -2,13 +2,13 @@
 
     .venv/bin/python -m bench.run [--size L|M|S] [--db all|postgresql|sqlite] [--smoke]
 
-For each database the runner creates a fresh one (PostgreSQL: `kabinet_bench`, dropped and
-created again; SQLite: a file under var/bench/), and runs a child process on it that migrates,
-writes the data set (`kabinet.demo.dataset`) and measures the real views with Django's test
-client, in one process: server-side time, no network. Every figure is reported with a
-baseline measured in the same run: a bare hello-world view (bench/urls.py), so ratios hold on
-a noisy machine where absolute times drift. Rounds are interleaved (each round requests every
-page once) so that drift hits all pages alike.
+For each database the runner creates a fresh one (PostgreSQL: `kabinet_bench` for data set L,
+`kabinet_bench_s` for S, dropped and created again; SQLite: a file under var/bench/), and runs
+a child process on it that migrates, writes the data set (`kabinet.demo.dataset`) and measures
+the real views with Django's test client, in one process: server-side time, no network. Every
+figure is reported with a baseline measured in the same run: a bare hello-world view
+(bench/urls.py), so ratios hold on a noisy machine where absolute times drift. Rounds are
+interleaved (each round requests every page once) so that drift hits all pages alike.
 
 It prints a table and writes bench/results.json: one object per figure per database,
 {"id", "db", "figure", "limit", "unit", "baseline", "ratio", "ok"}. The exit code is 1 when
@@ -1274,7 +1274,7 @@ def child(args: argparse.Namespace) -> int:
 # --- The parent: databases, the table, results.json ---------------------------------------
 
 
-def _postgres_url() -> str | None:
+def _postgres_url(size: str) -> str | None:
     """The URL of the benchmark database on the PostgreSQL server of BENCH_DATABASE_URL or
     DATABASE_URL (default: the local one), or None when that server is not reachable."""
     import socket
@@ -1287,9 +1287,12 @@ def _postgres_url() -> str | None:
         socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 5432), 1).close()
     except OSError:
         return None
-    # "<name>_bench" beside the database named: two checkouts benchmark side by side.
+    # "<name>_bench" beside the database named: two checkouts benchmark side by side. Other
+    # data sets than L get their own ("<name>_bench_s" for the CI smoke), so that a smoke
+    # run never drops the L a `--keep` run left for `--reuse`.
     name = (parsed.path.strip("/") or "kabinet").removesuffix("_bench")
-    return urlunparse(parsed._replace(path=f"/{name}_bench"))
+    suffix = "_bench" if size == "L" else f"_bench_{size.lower()}"
+    return urlunparse(parsed._replace(path=f"/{name}{suffix}"))
 
 
 def _postgres_recreate(url: str) -> None:
@@ -1378,7 +1381,7 @@ def parent(args: argparse.Namespace) -> int:
     skipped = []
     for db in wanted:
         if db == "postgresql":
-            url = _postgres_url()
+            url = _postgres_url(args.size)
             if url is None:
                 skipped.append("postgresql (not reachable)")
                 continue

@@ -96,22 +96,6 @@ class Setup:
     brand_id: int
 
 
-def _signed_in_client(user: Any) -> Any:
-    """A test client with a session of its own for `user`, past sign-in and its second factor."""
-    from django.test import Client
-    from django.utils import timezone
-
-    from kabinet.accounts.access import MFA_DONE, SIGNED_IN_AT
-
-    client = Client()
-    client.force_login(user)
-    session = client.session
-    session[MFA_DONE] = True
-    session[SIGNED_IN_AT] = timezone.now().isoformat()
-    session.save()
-    return client
-
-
 def _setup(size: str, seed: int, log: Callable[[str], None], reuse: bool = False) -> Setup:
     from django.core.management import call_command
 
@@ -120,6 +104,7 @@ def _setup(size: str, seed: int, log: Callable[[str], None], reuse: bool = False
     from kabinet.demo.dataset import dataset_generate
     from kabinet.partners.models import Partner
     from kabinet.partners.services import membership_create
+    from tests.support import signed_in
 
     began = time.perf_counter()
     call_command("migrate", verbosity=0)
@@ -145,8 +130,8 @@ def _setup(size: str, seed: int, log: Callable[[str], None], reuse: bool = False
     top = Section.objects.filter(parent=None).order_by("path").first()
     assert top is not None
     return Setup(
-        client=_signed_in_client(user),
-        contract_client=_signed_in_client(user),
+        client=signed_in(user),
+        contract_client=signed_in(user),
         contract_agreement=contract,
         wholesale_agreement=agreements["DS-WHOLESALE"],
         product_id=listing.product_id,
@@ -192,6 +177,7 @@ def _timed(client: Any, url: str, headers: dict[str, str]) -> float:
 
 HTMX_RESULTS = {"HX-Request": "true", "HX-Target": "catalog-results"}
 HTMX_MORE = {"HX-Request": "true", "HX-Target": "catalog-more"}
+CONTRACT_PAGE = "contract list, page 1"  # the one P1 page on the contract agreement
 
 
 def _catalog_pages(setup: Setup) -> dict[str, tuple[str, dict[str, str]]]:
@@ -201,7 +187,7 @@ def _catalog_pages(setup: Setup) -> dict[str, tuple[str, dict[str, str]]]:
     depth, by_name = _deep_cursor(setup, "name")
     _, by_price = _deep_cursor(setup, "price")
     return {
-        "contract list, page 1": (f"/catalog/?agreement={setup.contract_agreement}", {}),
+        CONTRACT_PAGE: (f"/catalog/?agreement={setup.contract_agreement}", {}),
         "page 1 by name": (f"/catalog/?agreement={w}", {}),
         "page 1 by price": (f"/catalog/?agreement={w}&sort=price", {}),
         "filters, sort -price": (
@@ -229,7 +215,7 @@ def bench_p1(setup: Setup, db: str, rounds: int, warmup: int) -> Result:
     for n in range(warmup + rounds):
         hello_ms = _timed(hello, "/bench/hello/", {})
         page_ms = {
-            name: _timed(setup.contract_client if "contract" in name else setup.client, url, h)
+            name: _timed(setup.contract_client if name == CONTRACT_PAGE else setup.client, url, h)
             for name, (url, h) in pages.items()
         }
         if n >= warmup:
@@ -737,12 +723,13 @@ def _staff_client() -> Any:
     from kabinet.accounts.models import User
     from kabinet.accounts.roles import StaffRole
     from kabinet.accounts.services import staff_user_create
+    from tests.support import signed_in
 
     email = "bench-staff@example.com"
     user = User.objects.filter(email=email).first() or staff_user_create(
         email=email, full_name="Bench", password=None, roles=[StaffRole.MANAGER]
     )
-    return _signed_in_client(user)
+    return signed_in(user)
 
 
 def _order_cursor(staff: bool, depth: int, **filters: Any) -> tuple[int, str]:

@@ -8,17 +8,15 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from hashlib import md5
 from typing import Any, NamedTuple
 from uuid import uuid4
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Prefetch, Q, Value
+from django.db.models import Prefetch, Q
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import StrIndex, Upper
-from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -26,7 +24,6 @@ from django.utils.translation import gettext_lazy as _
 from kabinet.catalog.models import (
     Brand,
     Listing,
-    PartnerArticle,
     Price,
     PriceList,
     Product,
@@ -162,19 +159,6 @@ class CatalogRow(NamedTuple):
     image: str  # the product's main image (a storage name), "" for none
 
 
-ROW_FIELDS = (
-    "product_id",
-    "name",
-    "name_folded",
-    "min_price",
-    "max_price",
-    "stock",
-    "variant_count",
-    "brand__name",
-    "image",
-)
-
-
 @dataclass
 class CatalogPage:
     listings: list[CatalogRow]
@@ -207,45 +191,51 @@ def _decode_cursor(cursor: str, sort: str) -> tuple[str | Decimal, int] | None:
     return amount, product_id
 
 
+# The catalog page's two statements are written in SQL rather than built with the ORM:
+# building and compiling their querysets took longer than the database took to answer them
+# (~1 ms of page 1's ~7, ~3 ms of the search page's ~11; decisions.md, 2026-12-02). Every
+# value is a parameter; where the two databases differ, both spellings are side by side.
+LISTING_COLUMNS = (
+    "l.product_id, l.name, l.name_folded, l.min_price, l.max_price, l.stock,"
+    " l.variant_count, b.name, l.image"
+)
+# How SQLite's decimals (stored as numbers) become Decimals, as Django's own converter does.
+SQLITE_DECIMALS = Context(prec=15)
+CENTS = Decimal("0.01")  # Listing.min_price and max_price
+THOUSANDTHS = Decimal("0.001")  # Listing.stock
+
+
 def _matching_product_ids(partner: Partner, search: str) -> list[int]:
     """Products with a variant whose SKU or EAN is `search`, or the partner's own article
-    code for one: one query on indexes, whatever the case typed. Each lookup is its own
+    code for one: one statement on indexes, whatever the case typed. Each lookup is its own
     branch of a UNION: SQLite (3.40) does not use the indexes for `sku IN (…) OR ean = …` and
     scanned all the variants instead (~80 ms on data set L)."""
     term = search.strip()
-    variants = Variant.objects.order_by()
-    # Upper(sku) has an index; `sku__in` also finds non-ASCII SKUs as typed or in capitals
-    # on SQLite, whose UPPER folds only ASCII.
-    by_sku_upper = (
-        variants.annotate(sku_upper=Upper("sku"))
-        .filter(sku_upper=term.upper())
-        .values_list("product_id", flat=True)
+    sql = (
+        # UPPER(sku) has an index; `sku IN` also finds non-ASCII SKUs as typed or in
+        # capitals on a PostgreSQL whose UPPER folds only ASCII.
+        "SELECT product_id FROM catalog_variant WHERE UPPER(sku) = %s"
+        " UNION SELECT product_id FROM catalog_variant WHERE sku IN (%s, %s)"
+        " UNION SELECT product_id FROM catalog_variant WHERE ean = %s"
+        # Index (partner, UPPER(code)).
+        " UNION SELECT v.product_id FROM catalog_partnerarticle a"
+        " JOIN catalog_variant v ON v.id = a.variant_id"
+        " WHERE a.partner_id = %s AND UPPER(a.code) = UPPER(%s)"
     )
-    by_sku = variants.filter(sku__in={term, term.upper()}).values_list("product_id", flat=True)
-    by_ean = variants.filter(ean=term).values_list("product_id", flat=True)
-    by_article = (
-        PartnerArticle.objects.filter(partner=partner, code__iexact=term)
-        .order_by()
-        .values_list("variant__product_id", flat=True)
-    )
-    return list(by_sku_upper.union(by_sku, by_ean, by_article).order_by())
+    params: list[Any] = [term.upper(), term, term.upper(), term, partner.pk, term]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [product_id for (product_id,) in cursor.fetchall()]
 
 
-def _name_contains(folded: str) -> Q:
-    """Listings whose folded name contains `folded`. PostgreSQL: LIKE, which its trigram
-    index answers. SQLite: instr(), in C — its LIKE is our Unicode-aware Python function
-    (kabinet.sqlite), and the names are folded already, so no case to ignore."""
-    if connection.vendor == "postgresql":
-        return Q(name_folded__contains=folded)
-    return Q(GreaterThan(StrIndex("name_folded", Value(folded)), 0))
-
-
-def catalog_page(
-    *, partner: Partner, price_list: PriceList, query: CatalogQuery, limit: int = PAGE_SIZE
-) -> CatalogPage:
-    """One page of the catalog as the partner's agreement sells it, keyset-paginated: page
-    500 costs what page 1 costs (QUALITY.md P1)."""
-    listings = Listing.objects.filter(price_list=price_list)
+def _listing_sql(
+    price_list: PriceList, query: CatalogQuery, product_ids: list[int], limit: int
+) -> tuple[str, list[Any]]:
+    """The statement of one catalog page and its parameters: `limit` + 1 listings (the one
+    more tells whether there is a next page)."""
+    postgres = connection.vendor == "postgresql"
+    where = ["l.price_list_id = %s"]
+    params: list[Any] = [price_list.pk]
     if query.section_id:
         # The sections this price list sells in are cached with its facets: no query. Any
         # other id (unknown, or of a section it sells nothing in) filters nothing, as the
@@ -253,47 +243,88 @@ def catalog_page(
         sections = catalog_facets(price_list=price_list).sections
         section = next((s for s in sections if s.pk == query.section_id), None)
         if section is not None:
-            listings = listings.filter(section_path__startswith=section.path)
+            # PostgreSQL's LIKE escapes with a backslash unless told otherwise; SQLite's
+            # must be told. Index (price_list, section_path varchar_pattern_ops) on PG.
+            escape = "" if postgres else " ESCAPE '\\'"
+            where.append(f"l.section_path LIKE %s{escape}")
+            params.append(connection.ops.prep_for_like_query(section.path) + "%")
     if query.brand_ids:
-        listings = listings.filter(brand_id__in=query.brand_ids)
+        where.append(f"l.brand_id IN ({', '.join(['%s'] * len(query.brand_ids))})")
+        params += query.brand_ids
     if query.in_stock:
-        listings = listings.filter(stock__gt=0)
+        where.append("l.stock > 0")
     for name, value in query.attributes.items():
-        if name in FILTER_ATTRIBUTES:  # never a lookup spelled by the request
-            listings = listings.filter(**{f"attributes__{name}": value})
+        if name not in FILTER_ATTRIBUTES:  # never a key spelled by the request
+            continue
+        if postgres:
+            where.append("(l.attributes -> %s) = %s::jsonb")
+            params += [name, json.dumps(value)]
+        else:
+            where.append("json_extract(l.attributes, %s) = %s")
+            params += [f'$."{name}"', value]
     if query.search:
         # The name on its own (PostgreSQL answers it from a trigram index), the codes looked
         # up first: OR-ed with a subquery, the name match could only be a filter on every
-        # listing of the price list.
-        matched = _name_contains(query.search.strip().casefold())
-        product_ids = _matching_product_ids(partner, query.search)
+        # listing of the price list. SQLite: instr(), in C — its LIKE is our Unicode-aware
+        # Python function (kabinet.sqlite), and the names are folded already.
+        folded = query.search.strip().casefold()
+        if postgres:
+            matched = "l.name_folded LIKE %s"
+            params.append(f"%{connection.ops.prep_for_like_query(folded)}%")
+        else:
+            matched = "instr(l.name_folded, %s) > 0"
+            params.append(folded)
         if product_ids:
-            matched |= Q(product_id__in=product_ids)
-        listings = listings.filter(matched)
+            matched += f" OR l.product_id IN ({', '.join(['%s'] * len(product_ids))})"
+            params += product_ids
+        where.append(f"({matched})")
     sort = query.sort if query.sort in SORTS else "name"
     cursor = _decode_cursor(query.after, sort) if query.after else None
-    if sort == "name":
-        if cursor:
-            key, last = cursor
-            listings = listings.filter(
-                Q(name_folded__gt=key) | Q(name_folded=key, product_id__gt=last)
-            )
-        listings = listings.order_by("name_folded", "product_id")
-    elif sort == "price":
-        if cursor:
-            amount, last = cursor
-            listings = listings.filter(
-                Q(min_price__gt=amount) | Q(min_price=amount, product_id__gt=last)
-            )
-        listings = listings.order_by("min_price", "product_id")
-    else:
-        if cursor:
-            amount, last = cursor
-            listings = listings.filter(
-                Q(min_price__lt=amount) | Q(min_price=amount, product_id__lt=last)
-            )
-        listings = listings.order_by("-min_price", "-product_id")
-    rows = [CatalogRow._make(values) for values in listings.values_list(*ROW_FIELDS)[: limit + 1]]
+    key = "l.name_folded" if sort == "name" else "l.min_price"
+    descending = sort == "-price"
+    order = " DESC" if descending else ""
+    if cursor:  # the rows after the cursor's in the page's order
+        beyond = "<" if descending else ">"
+        where.append(f"({key} {beyond} %s OR ({key} = %s AND l.product_id {beyond} %s))")
+        params += [cursor[0], cursor[0], cursor[1]]
+    # Only fixed fragments are joined here; every value is among `params`.
+    sql = (
+        f"SELECT {LISTING_COLUMNS} FROM catalog_listing l"  # noqa: S608
+        " LEFT JOIN catalog_brand b ON b.id = l.brand_id"
+        f" WHERE {' AND '.join(where)}"
+        f" ORDER BY {key}{order}, l.product_id{order} LIMIT %s"
+    )
+    return sql, [*params, limit + 1]
+
+
+def _catalog_row(values: tuple[Any, ...]) -> CatalogRow:
+    if connection.vendor == "postgresql":  # psycopg reads numeric as Decimal
+        return CatalogRow._make(values)
+    product_id, name, name_folded, min_price, max_price, stock, variant_count, brand, image = values
+    return CatalogRow(
+        product_id,
+        name,
+        name_folded,
+        SQLITE_DECIMALS.create_decimal_from_float(min_price).quantize(CENTS),
+        SQLITE_DECIMALS.create_decimal_from_float(max_price).quantize(CENTS),
+        SQLITE_DECIMALS.create_decimal_from_float(stock).quantize(THOUSANDTHS),
+        variant_count,
+        brand,
+        image,
+    )
+
+
+def catalog_page(
+    *, partner: Partner, price_list: PriceList, query: CatalogQuery, limit: int = PAGE_SIZE
+) -> CatalogPage:
+    """One page of the catalog as the partner's agreement sells it, keyset-paginated: page
+    500 costs what page 1 costs (QUALITY.md P1)."""
+    product_ids = _matching_product_ids(partner, query.search) if query.search else []
+    sql, params = _listing_sql(price_list, query, product_ids, limit)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = [_catalog_row(values) for values in cursor.fetchall()]
+    sort = query.sort if query.sort in SORTS else "name"
     next_cursor = _cursor(rows[limit - 1], sort) if len(rows) > limit else None
     return CatalogPage(listings=rows[:limit], next_cursor=next_cursor, currency=price_list.currency)
 

@@ -22,6 +22,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from kabinet.accounts.models import User
+from kabinet.partners.backends import STAMP_ATTRIBUTE
 from kabinet.partners.models import Agreement, Counterparty, Membership, Partner
 from kabinet.partners.selectors import memberships_of_user
 
@@ -120,8 +121,10 @@ def _build(rows: _Rows) -> TenantContext:
 
 
 def tenant_context(user: User) -> TenantContext:
-    """The user's memberships and agreements as of now (one query when nothing changed)."""
-    stamp = _stamp(user.pk)
+    """The user's memberships and agreements as of now (one query when nothing changed, none
+    when the stamp was read with the user: `backends.AccessStampBackend`)."""
+    # Read in the same statement as the user, this request; else read now.
+    stamp = getattr(user, STAMP_ATTRIBUTE) if hasattr(user, STAMP_ATTRIBUTE) else _stamp(user.pk)
     if stamp is None:
         # Never a member: creating a membership stamps its user, and migration 0003 stamped
         # every member before it. (Were a membership ever written past the triggers, its user

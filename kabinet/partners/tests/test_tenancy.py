@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from kabinet.accounts.models import User
 from kabinet.accounts.tests.factories import UserFactory
+from kabinet.partners.backends import STAMP_ATTRIBUTE, AccessStampBackend
 from kabinet.partners.models import AccessStamp, Agreement, Counterparty, Membership, Partner
 from kabinet.partners.rights import Right, Role
 from kabinet.partners.tenancy import tenant_context
@@ -157,3 +158,34 @@ def test_a_membership_written_past_the_triggers_grants_nothing() -> None:
     membership = MembershipFactory.create()
     AccessStamp.objects.filter(user_id=membership.user_id).delete()
     assert tenant_context(membership.user).memberships == []
+
+
+def test_the_user_of_a_request_is_read_with_its_stamp(member: Membership) -> None:
+    """On every signed-in request: one statement for the user and its stamp, none for the
+    context while the stamp is unchanged."""
+    backend = AccessStampBackend()
+    tenant_context(member.user)  # the context read once, then kept
+    with CaptureQueriesContext(connection) as queries:
+        user = backend.get_user(member.user_id)
+        assert user is not None
+        context = tenant_context(user)
+    assert len(queries) == 1
+    assert getattr(user, STAMP_ATTRIBUTE) == _stamp(member.user)
+    assert [m.partner_id for m in context.memberships] == [member.partner_id]
+    # The user is Django's: its fields typed as the ORM reads them.
+    assert user.date_joined == member.user.date_joined
+    assert user.access_expires_on == member.user.access_expires_on
+
+
+def test_the_backend_reads_no_stamp_for_a_non_member_and_no_inactive_user() -> None:
+    backend = AccessStampBackend()
+    staff = UserFactory.create(is_staff=True)
+    user = backend.get_user(staff.pk)
+    assert user is not None
+    assert getattr(user, STAMP_ATTRIBUTE) is None
+    with CaptureQueriesContext(connection) as queries:
+        assert tenant_context(user).memberships == []
+    assert len(queries) == 0
+    User.objects.filter(pk=staff.pk).update(is_active=False)
+    assert backend.get_user(staff.pk) is None
+    assert backend.get_user(staff.pk + 1000) is None

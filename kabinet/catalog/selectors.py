@@ -191,13 +191,30 @@ def _decode_cursor(cursor: str, sort: str) -> tuple[str | Decimal, int] | None:
     return amount, product_id
 
 
-# The catalog page's two statements are written in SQL rather than built with the ORM:
-# building and compiling their querysets took longer than the database took to answer them
-# (~1 ms of page 1's ~7, ~3 ms of the search page's ~11; decisions.md, 2026-12-02). Every
-# value is a parameter; where the two databases differ, both spellings are side by side.
+# The catalog page's statement is written in SQL rather than built with the ORM: building
+# and compiling its querysets (listings, and the codes a search looks up) took longer than
+# the database took to answer them (~1 ms of page 1's ~7, ~3 ms of the search page's ~11;
+# decisions.md, 2026-12-02). Every value is a parameter; where the two databases differ,
+# both spellings are side by side.
 LISTING_COLUMNS = (
     "l.product_id, l.name, l.name_folded, l.min_price, l.max_price, l.stock,"
-    " l.variant_count, b.name, l.image"
+    " l.variant_count, b.name AS brand_name, l.image"
+)
+LISTINGS = "catalog_listing l LEFT JOIN catalog_brand b ON b.id = l.brand_id"
+# Products with a variant whose SKU or EAN is the term, or the partner's own article code for
+# one; parameters: `_code_params`. Each lookup is its own branch of a UNION, on its index:
+# SQLite (3.40) does not use the indexes for `sku IN (…) OR ean = …` and scanned all the
+# variants instead (~80 ms on data set L).
+PRODUCTS_BY_CODE = (
+    # UPPER(sku) has an index; `sku IN` also finds non-ASCII SKUs as typed or in capitals
+    # on a PostgreSQL whose UPPER folds only ASCII.
+    "SELECT product_id FROM catalog_variant WHERE UPPER(sku) = %s"
+    " UNION SELECT product_id FROM catalog_variant WHERE sku IN (%s, %s)"
+    " UNION SELECT product_id FROM catalog_variant WHERE ean = %s"
+    # Index (partner, UPPER(code)).
+    " UNION SELECT v.product_id FROM catalog_partnerarticle a"
+    " JOIN catalog_variant v ON v.id = a.variant_id"
+    " WHERE a.partner_id = %s AND UPPER(a.code) = UPPER(%s)"
 )
 # How SQLite's decimals (stored as numbers) become Decimals, as Django's own converter does.
 SQLITE_DECIMALS = Context(prec=15)
@@ -205,31 +222,12 @@ CENTS = Decimal("0.01")  # Listing.min_price and max_price
 THOUSANDTHS = Decimal("0.001")  # Listing.stock
 
 
-def _matching_product_ids(partner: Partner, search: str) -> list[int]:
-    """Products with a variant whose SKU or EAN is `search`, or the partner's own article
-    code for one: one statement on indexes, whatever the case typed. Each lookup is its own
-    branch of a UNION: SQLite (3.40) does not use the indexes for `sku IN (…) OR ean = …` and
-    scanned all the variants instead (~80 ms on data set L)."""
-    term = search.strip()
-    sql = (
-        # UPPER(sku) has an index; `sku IN` also finds non-ASCII SKUs as typed or in
-        # capitals on a PostgreSQL whose UPPER folds only ASCII.
-        "SELECT product_id FROM catalog_variant WHERE UPPER(sku) = %s"
-        " UNION SELECT product_id FROM catalog_variant WHERE sku IN (%s, %s)"
-        " UNION SELECT product_id FROM catalog_variant WHERE ean = %s"
-        # Index (partner, UPPER(code)).
-        " UNION SELECT v.product_id FROM catalog_partnerarticle a"
-        " JOIN catalog_variant v ON v.id = a.variant_id"
-        " WHERE a.partner_id = %s AND UPPER(a.code) = UPPER(%s)"
-    )
-    params: list[Any] = [term.upper(), term, term.upper(), term, partner.pk, term]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [product_id for (product_id,) in cursor.fetchall()]
+def _code_params(partner: Partner, term: str) -> list[Any]:
+    return [term.upper(), term, term.upper(), term, partner.pk, term]
 
 
 def _listing_sql(
-    price_list: PriceList, query: CatalogQuery, product_ids: list[int], limit: int
+    partner: Partner, price_list: PriceList, query: CatalogQuery, limit: int
 ) -> tuple[str, list[Any]]:
     """The statement of one catalog page and its parameters: `limit` + 1 listings (the one
     more tells whether there is a next page)."""
@@ -262,39 +260,40 @@ def _listing_sql(
         else:
             where.append("json_extract(l.attributes, %s) = %s")
             params += [f'$."{name}"', value]
-    if query.search:
-        # The name on its own (PostgreSQL answers it from a trigram index), the codes looked
-        # up first: OR-ed with a subquery, the name match could only be a filter on every
-        # listing of the price list. SQLite: instr(), in C — its LIKE is our Unicode-aware
-        # Python function (kabinet.sqlite), and the names are folded already.
-        folded = query.search.strip().casefold()
-        if postgres:
-            matched = "l.name_folded LIKE %s"
-            params.append(f"%{connection.ops.prep_for_like_query(folded)}%")
-        else:
-            matched = "instr(l.name_folded, %s) > 0"
-            params.append(folded)
-        if product_ids:
-            matched += f" OR l.product_id IN ({', '.join(['%s'] * len(product_ids))})"
-            params += product_ids
-        where.append(f"({matched})")
     sort = query.sort if query.sort in SORTS else "name"
     cursor = _decode_cursor(query.after, sort) if query.after else None
-    key = "l.name_folded" if sort == "name" else "l.min_price"
+    key = "name_folded" if sort == "name" else "min_price"
     descending = sort == "-price"
     order = " DESC" if descending else ""
     if cursor:  # the rows after the cursor's in the page's order
         beyond = "<" if descending else ">"
-        where.append(f"({key} {beyond} %s OR ({key} = %s AND l.product_id {beyond} %s))")
+        where.append(f"(l.{key} {beyond} %s OR (l.{key} = %s AND l.product_id {beyond} %s))")
         params += [cursor[0], cursor[0], cursor[1]]
-    # Only fixed fragments are joined here; every value is among `params`.
+    filters = " AND ".join(where)
+    # Only fixed fragments are joined into the statements; every value is a parameter.
+    if not query.search:
+        sql = f"SELECT {LISTING_COLUMNS} FROM {LISTINGS} WHERE {filters}"  # noqa: S608
+        sql += f" ORDER BY l.{key}{order}, l.product_id{order} LIMIT %s"
+        return sql, [*params, limit + 1]
+    # A search: the listings whose name contains the term, and those of the products the
+    # term is a code of. A UNION, so that PostgreSQL answers the name from its trigram index:
+    # OR-ed with the codes' subquery, the name could only be a filter on every listing of the
+    # price list. SQLite: instr(), in C — its LIKE is our Unicode-aware Python function
+    # (kabinet.sqlite), and the names are folded already.
+    term = query.search.strip()
+    if postgres:
+        by_name = "l.name_folded LIKE %s"
+        name_param = f"%{connection.ops.prep_for_like_query(term.casefold())}%"
+    else:
+        by_name = "instr(l.name_folded, %s) > 0"
+        name_param = term.casefold()
     sql = (
-        f"SELECT {LISTING_COLUMNS} FROM catalog_listing l"  # noqa: S608
-        " LEFT JOIN catalog_brand b ON b.id = l.brand_id"
-        f" WHERE {' AND '.join(where)}"
-        f" ORDER BY {key}{order}, l.product_id{order} LIMIT %s"
+        f"SELECT {LISTING_COLUMNS} FROM {LISTINGS} WHERE {filters} AND {by_name}"  # noqa: S608
+        f" UNION SELECT {LISTING_COLUMNS} FROM {LISTINGS} WHERE {filters}"
+        f" AND l.product_id IN ({PRODUCTS_BY_CODE})"
+        f" ORDER BY {key}{order}, product_id{order} LIMIT %s"
     )
-    return sql, [*params, limit + 1]
+    return sql, [*params, name_param, *params, *_code_params(partner, term), limit + 1]
 
 
 def _catalog_row(values: tuple[Any, ...]) -> CatalogRow:
@@ -319,8 +318,7 @@ def catalog_page(
 ) -> CatalogPage:
     """One page of the catalog as the partner's agreement sells it, keyset-paginated: page
     500 costs what page 1 costs (QUALITY.md P1)."""
-    product_ids = _matching_product_ids(partner, query.search) if query.search else []
-    sql, params = _listing_sql(price_list, query, product_ids, limit)
+    sql, params = _listing_sql(partner, price_list, query, limit)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = [_catalog_row(values) for values in cursor.fetchall()]

@@ -225,6 +225,25 @@ def test_search_by_name_sku_ean_and_own_article_code(
     assert found("нет такого") == set()
 
 
+def test_a_product_found_by_name_and_by_code_shows_once_with_its_values(
+    partner_a: Partner, price_list_a: PriceList
+) -> None:
+    gown = listed_product(
+        price_lists=[price_list_a], name="Халат GW-42", price="250.50", stock="7.5"
+    )
+    gown.variants.update(sku="GW-42")
+    other = listed_product(price_lists=[price_list_a], name="Маска", price="99.99")
+    other.variants.update(sku="gw-42-b")
+    page = catalog_page(
+        partner=partner_a, price_list=price_list_a, query=CatalogQuery(search="gw-42")
+    )
+    assert [row.product_id for row in page.listings] == [gown.pk]
+    row = page.listings[0]
+    # The values as the ORM would read them, on either database.
+    assert (str(row.min_price), str(row.max_price), str(row.stock)) == ("250.50", "250.50", "7.500")
+    assert (row.name, row.variant_count) == ("Халат GW-42", 1)
+
+
 def test_sku_search_ignores_case(partner_a: Partner, price_list_a: PriceList) -> None:
     gown = listed_product(price_lists=[price_list_a], name="Халат")
     gown.variants.update(sku="gw-Mix-42")

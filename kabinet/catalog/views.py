@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 
-from kabinet.catalog.forms import SORT_CHOICES, VIEW_CHOICES, CatalogFilterForm
+from kabinet.catalog.forms import SORT_CHOICES, VIEW_CHOICES, catalog_params
 from kabinet.catalog.models import PriceList
 from kabinet.catalog.rows import CatalogRows, query_string
 from kabinet.catalog.selectors import (
@@ -97,11 +97,11 @@ def _params(request: PartnerRequest) -> dict[str, list[str]]:
 @require_right(Right.ORDERS)
 def catalog_list(request: PartnerRequest) -> HttpResponse:
     partner = _partner(request)
-    form = CatalogFilterForm(request.GET)
-    agreements, agreement = current_agreement(request, partner, form.value("agreement"))
+    asked = catalog_params(request.GET)
+    agreements, agreement = current_agreement(request, partner, asked.agreement_id)
     price_list: PriceList | None = price_list_of(agreement) if agreement else None
-    query = form.catalog_query()
-    view_mode = _view_mode(request, form.value("view"))
+    query = asked.query
+    view_mode = _view_mode(request, asked.view)
     list_url = reverse("catalog:list")  # once, not per link
     params = _params(request)
     rows = CatalogRows(list_url=list_url, params=params)

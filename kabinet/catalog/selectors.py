@@ -208,8 +208,8 @@ LISTINGS = "catalog_listing l"
 # SQLite (3.40) does not use the indexes for `sku IN (…) OR ean = …` and scanned all the
 # variants instead (~80 ms on data set L).
 PRODUCTS_BY_CODE = (
-    # UPPER(sku) has an index; `sku IN` also finds non-ASCII SKUs as typed or in capitals
-    # on a PostgreSQL whose UPPER folds only ASCII.
+    # UPPER(sku) has an index; `sku IN` also finds a SKU typed as it is or in capitals
+    # where the database's UPPER folds fewer letters than Python's.
     "SELECT product_id FROM catalog_variant WHERE UPPER(sku) = %s"
     " UNION SELECT product_id FROM catalog_variant WHERE sku IN (%s, %s)"
     " UNION SELECT product_id FROM catalog_variant WHERE ean = %s"

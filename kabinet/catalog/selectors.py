@@ -229,7 +229,11 @@ def _code_params(partner: Partner, term: str) -> list[Any]:
 
 
 def _listing_sql(
-    partner: Partner, price_list: PriceList, query: CatalogQuery, limit: int
+    partner: Partner,
+    price_list: PriceList,
+    facets: "CatalogFacets",
+    query: CatalogQuery,
+    limit: int,
 ) -> tuple[str, list[Any]]:
     """The statement of one catalog page and its parameters: `limit` + 1 listings (the one
     more tells whether there is a next page)."""
@@ -240,8 +244,7 @@ def _listing_sql(
         # The sections this price list sells in are cached with its facets: no query. Any
         # other id (unknown, or of a section it sells nothing in) filters nothing, as the
         # section tree does not offer it.
-        sections = catalog_facets(price_list=price_list).sections
-        section = next((s for s in sections if s.pk == query.section_id), None)
+        section = next((s for s in facets.sections if s.pk == query.section_id), None)
         if section is not None:
             # PostgreSQL's LIKE escapes with a backslash unless told otherwise; SQLite's
             # must be told. Index (price_list, section_path varchar_pattern_ops) on PG.
@@ -318,13 +321,20 @@ def _catalog_row(values: tuple[Any, ...], brand_names: dict[int, str]) -> Catalo
 
 
 def catalog_page(
-    *, partner: Partner, price_list: PriceList, query: CatalogQuery, limit: int = PAGE_SIZE
+    *,
+    partner: Partner,
+    price_list: PriceList,
+    query: CatalogQuery,
+    limit: int = PAGE_SIZE,
+    facets: "CatalogFacets | None" = None,
 ) -> CatalogPage:
     """One page of the catalog as the partner's agreement sells it, keyset-paginated: page
-    500 costs what page 1 costs (QUALITY.md P1)."""
-    sql, params = _listing_sql(partner, price_list, query, limit)
+    500 costs what page 1 costs (QUALITY.md P1). `facets`: the price list's, when the caller
+    has them already (with Redis, each `catalog_facets` reads the listings' generation)."""
+    facets = facets or catalog_facets(price_list=price_list)
+    sql, params = _listing_sql(partner, price_list, facets, query, limit)
     # Every brand of the listings is among the facets of the same listings' generation.
-    brand_names = catalog_facets(price_list=price_list).brand_names
+    brand_names = facets.brand_names
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = [_catalog_row(values, brand_names) for values in cursor.fetchall()]

@@ -105,7 +105,13 @@ def catalog_list(request: PartnerRequest) -> HttpResponse:
     list_url = reverse("catalog:list")  # once, not per link
     params = _params(request)
     rows = CatalogRows(list_url=list_url, params=params)
-    page = catalog_page(partner=partner, price_list=price_list, query=query) if price_list else None
+    # The facets once: the rows take their brands' names from them, the full page its filters.
+    facets = catalog_facets(price_list=price_list) if price_list else None
+    page = (
+        catalog_page(partner=partner, price_list=price_list, query=query, facets=facets)
+        if price_list
+        else None
+    )
     context: dict[str, Any] = {
         "agreements": agreements,
         "agreement": agreement,
@@ -127,7 +133,6 @@ def catalog_list(request: PartnerRequest) -> HttpResponse:
         template = "catalog/catalog.html#rows"
     else:
         template = "catalog/catalog.html"
-        facets = catalog_facets(price_list=price_list) if price_list else None
         nav = section_nav(current_id=query.section_id, sections=facets.sections if facets else [])
         context["nav"] = nav
         context["section_tree"] = rows.tree(nav.roots)

@@ -388,3 +388,34 @@ def test_pushed_addresses_leave_out_empty_fields(user_client_a: Client, gown: Pr
     assert "attr_material=" not in page
     more = user_client_a.get(LIST, {"q": ""}, headers=HTMX_MORE)
     assert "HX-Push-Url" not in more  # "Show more" keeps the address
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_catalog_page_reads_the_listings_generation_twice_at_most(
+    user_client_a: Client, gown: Product, monkeypatch: pytest.MonkeyPatch, htmx: bool
+) -> None:
+    """With Redis each read of the generation is a round trip: the price list's and the
+    facets', once each, whatever the page shows (rows' brands, filters, a section)."""
+    from django.core.cache import cache
+
+    from kabinet.catalog import selectors
+
+    url = reverse("catalog:list") + f"?section={gown.section_id}&q=халат"
+    headers = {"HX-Request": "true", "HX-Target": "catalog-results"} if htmx else {}
+    user_client_a.get(url, headers=headers)
+    reads: list[str] = []
+
+    class Counting:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(cache, name)
+
+        def get(self, key: str, *args: Any) -> Any:
+            if key == selectors.LISTINGS_GENERATION_KEY:
+                reads.append(key)
+            return cache.get(key, *args)
+
+    monkeypatch.setattr(selectors, "cache", Counting())
+    response = user_client_a.get(url, headers=headers)
+    assert response.status_code == 200
+    assert gown.name in response.content.decode()
+    assert len(reads) == 2

@@ -3,7 +3,7 @@ from dataclasses import dataclass
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
-from kabinet.catalog.selectors import FILTER_ATTRIBUTES, MAX_ID, CatalogQuery
+from kabinet.catalog.selectors import FILTER_ATTRIBUTES, MAX_ID, SORTS, CatalogQuery
 
 SORT_CHOICES = [
     ("name", _("By name")),
@@ -11,6 +11,7 @@ SORT_CHOICES = [
     ("-price", _("Price: high to low")),
 ]
 VIEW_CHOICES = [("tiles", _("Tiles")), ("list", _("List"))]
+VIEW_VALUES = frozenset(value for value, _ in VIEW_CHOICES)
 MAX_TEXT = 100  # the search and attribute values
 MAX_CURSOR = 200
 MAX_BRANDS = 50
@@ -63,11 +64,11 @@ def catalog_params(data: QueryDict) -> CatalogParams:
         in_stock=data.get("in_stock", "").strip().lower() not in ("", "false", "0"),
         search=_text(data.get("q"), MAX_TEXT),
         attributes=attributes,
-        sort=sort if sort in dict(SORT_CHOICES) else "name",
+        sort=sort if sort in SORTS else "name",
         after=_text(data.get("after"), MAX_CURSOR),
     )
     return CatalogParams(
         query=query,
         agreement_id=_id(data.get("agreement")),
-        view=view if view in dict(VIEW_CHOICES) else None,
+        view=view if view in VIEW_VALUES else None,
     )

@@ -224,6 +224,10 @@ CENTS = Decimal("0.01")  # Listing.min_price and max_price
 THOUSANDTHS = Decimal("0.001")  # Listing.stock
 
 
+def _sort_of(query: CatalogQuery) -> str:
+    return query.sort if query.sort in SORTS else "name"
+
+
 def _code_params(partner: Partner, term: str) -> list[Any]:
     return [term.upper(), term, term.upper(), term, partner.pk, term]
 
@@ -265,7 +269,7 @@ def _listing_sql(
         else:
             where.append("json_extract(l.attributes, %s) = %s")
             params += [f'$."{name}"', value]
-    sort = query.sort if query.sort in SORTS else "name"
+    sort = _sort_of(query)
     cursor = _decode_cursor(query.after, sort) if query.after else None
     key = "name_folded" if sort == "name" else "min_price"
     descending = sort == "-price"
@@ -301,9 +305,11 @@ def _listing_sql(
     return sql, [*params, name_param, *params, *_code_params(partner, term), limit + 1]
 
 
-def _catalog_row(values: tuple[Any, ...], brand_names: dict[int, str]) -> CatalogRow:
+def _catalog_row(
+    values: tuple[Any, ...], brand_names: dict[int, str], *, decimals_as_numbers: bool
+) -> CatalogRow:
     product_id, name, name_folded, min_price, max_price, stock, variant_count, brand, image = values
-    if connection.vendor == "sqlite":  # psycopg reads numeric as Decimal already
+    if decimals_as_numbers:  # SQLite; psycopg reads numeric as Decimal already
         min_price = SQLITE_DECIMALS.create_decimal_from_float(min_price).quantize(CENTS)
         max_price = SQLITE_DECIMALS.create_decimal_from_float(max_price).quantize(CENTS)
         stock = SQLITE_DECIMALS.create_decimal_from_float(stock).quantize(THOUSANDTHS)
@@ -331,14 +337,19 @@ def catalog_page(
     """One page of the catalog as the partner's agreement sells it, keyset-paginated: page
     500 costs what page 1 costs (QUALITY.md P1). `facets`: the price list's, when the caller
     has them already (with Redis, each `catalog_facets` reads the listings' generation)."""
-    facets = facets or catalog_facets(price_list=price_list)
+    if facets is None:
+        facets = catalog_facets(price_list=price_list)
     sql, params = _listing_sql(partner, price_list, facets, query, limit)
     # Every brand of the listings is among the facets of the same listings' generation.
     brand_names = facets.brand_names
+    sqlite = connection.vendor == "sqlite"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = [_catalog_row(values, brand_names) for values in cursor.fetchall()]
-    sort = query.sort if query.sort in SORTS else "name"
+        rows = [
+            _catalog_row(values, brand_names, decimals_as_numbers=sqlite)
+            for values in cursor.fetchall()
+        ]
+    sort = _sort_of(query)
     next_cursor = _cursor(rows[limit - 1], sort) if len(rows) > limit else None
     return CatalogPage(listings=rows[:limit], next_cursor=next_cursor, currency=price_list.currency)
 

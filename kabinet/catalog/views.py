@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 
-from kabinet.catalog.forms import SORT_CHOICES, VIEW_CHOICES, catalog_params
+from kabinet.catalog.forms import SORT_CHOICES, VIEW_CHOICES, VIEW_VALUES, catalog_params
 from kabinet.catalog.models import PriceList
 from kabinet.catalog.rows import CatalogRows, query_string
 from kabinet.catalog.selectors import (
@@ -74,7 +74,7 @@ def _view_mode(request: PartnerRequest, requested: str | None) -> str:
         _remember(request, view=requested)
         return requested
     remembered = _preferences(request).get("view")
-    return remembered if remembered in dict(VIEW_CHOICES) else "tiles"
+    return remembered if remembered in VIEW_VALUES else "tiles"
 
 
 def _htmx_target(request: PartnerRequest) -> str | None:

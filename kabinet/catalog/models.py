@@ -280,8 +280,9 @@ class Listing(models.Model):
     image = models.CharField(max_length=100, blank=True, default="")
 
     class Meta:
-        # PostgreSQL also has a trigram index on name_folded (name search) and one on
-        # (price_list, section_path) for prefix matches: see migration 0002.
+        # PostgreSQL also has an index of (price list, three letters of name_folded) keys for
+        # the name search (migration 0006) and one on (price_list, section_path) for prefix
+        # matches (migration 0002).
         constraints = [
             models.UniqueConstraint(fields=["price_list", "product"], name="catalog_listing_unique")
         ]

@@ -224,6 +224,20 @@ CENTS = Decimal("0.01")  # Listing.min_price and max_price
 THOUSANDTHS = Decimal("0.001")  # Listing.stock
 
 
+# PostgreSQL's name search (migration 0006): a listing's keys are its price list's id and
+# every three consecutive characters of its folded name, so a name contains the term only if
+# its keys contain the term's. The expression is the index's, as written there.
+SEARCH_KEYS = "catalog_listing_search_keys(l.price_list_id, l.name_folded)"
+
+
+def listing_search_keys(price_list_id: int, folded: str) -> list[str]:
+    """The keys a listing of the price list has if its folded name contains `folded`, as
+    `catalog_listing_search_keys` makes them; none for fewer than three characters."""
+    return list(
+        dict.fromkeys(f"{price_list_id}:{folded[i : i + 3]}" for i in range(len(folded) - 2))
+    )
+
+
 def _sort_of(query: CatalogQuery) -> str:
     return query.sort if query.sort in SORTS else "name"
 
@@ -285,24 +299,31 @@ def _listing_sql(
         sql += f" ORDER BY l.{key}{order}, l.product_id{order} LIMIT %s"
         return sql, [*params, limit + 1]
     # A search: the listings whose name contains the term, and those of the products the
-    # term is a code of. A UNION, so that PostgreSQL answers the name from its trigram index:
+    # term is a code of. A UNION, so that PostgreSQL answers the name from its keys' index:
     # OR-ed with the codes' subquery, the name could only be a filter on every listing of the
     # price list. SQLite: instr(), in C — its LIKE is our Unicode-aware Python function
     # (kabinet.sqlite), and the names are folded already.
     term = query.search.strip()
-    if postgres:
-        by_name = "l.name_folded LIKE %s"
-        name_param = f"%{connection.ops.prep_for_like_query(term.casefold())}%"
-    else:
+    folded = term.casefold()
+    name_params: list[Any]
+    if not postgres:
         by_name = "instr(l.name_folded, %s) > 0"
-        name_param = term.casefold()
+        name_params = [folded]
+    elif keys := listing_search_keys(price_list.pk, folded):
+        # The index of migration 0006 finds the listings with all the term's keys; the LIKE
+        # keeps those where they are in a row.
+        by_name = f"{SEARCH_KEYS} @> %s::text[] AND l.name_folded LIKE %s"
+        name_params = [keys, f"%{connection.ops.prep_for_like_query(folded)}%"]
+    else:  # fewer than three letters: no key, the price list's listings are read
+        by_name = "l.name_folded LIKE %s"
+        name_params = [f"%{connection.ops.prep_for_like_query(folded)}%"]
     sql = (
         f"SELECT {LISTING_COLUMNS} FROM {LISTINGS} WHERE {filters} AND {by_name}"  # noqa: S608
         f" UNION SELECT {LISTING_COLUMNS} FROM {LISTINGS} WHERE {filters}"
         f" AND l.product_id IN ({PRODUCTS_BY_CODE})"
         f" ORDER BY {key}{order}, product_id{order} LIMIT %s"
     )
-    return sql, [*params, name_param, *params, *_code_params(partner, term), limit + 1]
+    return sql, [*params, *name_params, *params, *_code_params(partner, term), limit + 1]
 
 
 def _catalog_row(

@@ -827,7 +827,7 @@ def dataset_generate(
                 cursor.execute(sql)
     if connection.vendor == "postgresql":
         # VACUUM too, where it may run (not inside a transaction): bulk inserts leave the
-        # trigram indexes' rows in their GIN pending lists, which every search then reads
+        # search index's rows in its GIN pending list, which every search then reads
         # through — the catalog search took 6 ms instead of 2.3 ms on data set L until
         # autovacuum came by (and where autovacuum is off, it never does).
         command = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"

@@ -5,6 +5,7 @@ import json
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from kabinet.catalog.models import Listing, Price, PriceList, Product
 from kabinet.catalog.selectors import (
@@ -13,6 +14,7 @@ from kabinet.catalog.selectors import (
     agreement_choose,
     catalog_facets,
     catalog_page,
+    listing_search_keys,
     product_card,
     section_nav,
 )
@@ -223,6 +225,44 @@ def test_search_by_name_sku_ean_and_own_article_code(
     # Partner B's article code is B's business: it finds nothing for A.
     assert found("ЧУЖОЙ-7") == set()
     assert found("нет такого") == set()
+
+
+def test_name_search_finds_the_term_anywhere_in_a_name_of_this_price_list_only(
+    partner_a: Partner, price_list_a: PriceList
+) -> None:
+    suit = listed_product(price_lists=[price_list_a], name="Костюм медицинский")
+    half = listed_product(price_lists=[price_list_a], name="Полукостюм")
+    street = listed_product(price_lists=[price_list_a], name="Straße 5")
+    listed_product(price_lists=[price_list_a], name="Брюки")
+    # In another price list only: a key of this one is never a key of that one.
+    listed_product(price_lists=[PriceListFactory.create()], name="Костюм хирургический")
+
+    def found(term: str) -> set[int]:
+        page = catalog_page(
+            partner=partner_a, price_list=price_list_a, query=CatalogQuery(search=term)
+        )
+        return {listing.product_id for listing in page.listings}
+
+    assert found("костюм") == {suit.pk, half.pk}
+    assert found("КОСТЮМ МЕД") == {suit.pk}
+    assert found("юм м") == {suit.pk}  # across the words
+    assert found("дицинск") == {suit.pk}
+    assert found("strasse") == {street.pk}  # casefolded: ß is ss
+    assert found("ко") == {suit.pk, half.pk}  # fewer than three letters: no keys
+    assert found("костюмы") == set()
+    assert found("хирург") == set()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the keys' index is PostgreSQL's")
+@pytest.mark.django_db
+def test_search_keys_are_those_the_database_indexes() -> None:
+    """The term's keys (Python) are looked up in an index of the names' keys (SQL,
+    migration 0006): both must cut the same three characters."""
+    names = ["костюм медицинский", "ab", "abc", "a b c d", "тест 😀 emoji", "x" * 255]
+    with connection.cursor() as cursor:
+        for name in names:
+            cursor.execute("SELECT catalog_listing_search_keys(%s, %s)", [7, name])
+            assert set(cursor.fetchone()[0]) == set(listing_search_keys(7, name)), name
 
 
 def test_a_product_found_by_name_and_by_code_shows_once_with_its_values(

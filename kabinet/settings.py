@@ -83,7 +83,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, with the user read in the same statement as the session.
+    "kabinet.partners.sessions.AuthenticationMiddleware",
     "kabinet.accounts.access.AccessMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -148,10 +149,11 @@ if REDIS_URL:
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "kabinet"),
         }
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    SESSION_ENGINE = "kabinet.accounts.sessions"  # Django's database store, a faster read
+# In the database, with Redis too: read with the user in one statement, a session costs no
+# round trip of its own (partners.sessions; decisions.md, 2026-12-03).
+SESSION_ENGINE = "kabinet.partners.sessions"
 
 # --- Background tasks ------------------------------------------------------------------------
 TASKS = {

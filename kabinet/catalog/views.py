@@ -124,7 +124,13 @@ def catalog_list(request: PartnerRequest) -> HttpResponse:
         "rows_html": rows.rows(page, view_mode) if page else "",
         "list_url": list_url,
         "sort_choices": SORT_CHOICES,
-        "view_choices": VIEW_CHOICES,
+        # The links that keep the page's parameters, built here: as {% querystring %} tags
+        # they were a sixth of the template's time (P1).
+        "view_links": [
+            (value, label, list_url + query_string(params, view=value, after=None))
+            for value, label in VIEW_CHOICES
+        ],
+        "first_page_url": list_url + query_string(params, after=None),
     }
     target = _htmx_target(request)
     if target == "catalog-results":  # filters changed
@@ -136,6 +142,9 @@ def catalog_list(request: PartnerRequest) -> HttpResponse:
         nav = section_nav(current_id=query.section_id, sections=facets.sections if facets else [])
         context["nav"] = nav
         context["section_tree"] = rows.tree(nav.roots)
+        context["all_products_url"] = list_url + query_string(
+            params, section=None, after=None, agreement=None
+        )
         context["facets"] = facets
         # The brands and attribute values in Python too (catalog.rows): with a tag per
         # value they were the larger part of the template's time.

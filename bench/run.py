@@ -261,6 +261,8 @@ def _count(client: Any, url: str, headers: dict[str, str]) -> tuple[int, int]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from tests.support import session_storage
+
     savepoint = re.compile(
         r"^(BEGIN|COMMIT|ROLLBACK|SAVEPOINT |RELEASE SAVEPOINT |ROLLBACK TO SAVEPOINT )", re.I
     )
@@ -269,11 +271,7 @@ def _count(client: Any, url: str, headers: dict[str, str]) -> tuple[int, int]:
     if response.status_code != 200:
         raise RuntimeError(f"{url}: HTTP {response.status_code}")
     statements = [q["sql"] for q in queries.captured_queries if not savepoint.match(q["sql"])]
-    # The session's read is also the user's (partners.sessions): it counts as a query.
-    storage = [
-        sql for sql in statements if "accounts_session" in sql and "accounts_user" not in sql
-    ]
-    return len(statements), len(statements) - len(storage)
+    return len(statements), sum(not session_storage(sql) for sql in statements)
 
 
 def bench_p2(setup: Setup, db: str) -> Result:

@@ -1,4 +1,4 @@
-"""Helpers the tests share: outside services, signed-in clients."""
+"""Helpers the tests share: outside services, signed-in clients, counting queries."""
 
 import os
 import socket
@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from kabinet.accounts.models import User
+from kabinet.accounts.models import Session, User
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -45,3 +45,10 @@ def signed_in(user: User, *, mfa_done: bool = True) -> Client:
     session[SIGNED_IN_AT] = timezone.now().isoformat()
     session.save()
     return client
+
+
+def session_storage(sql: str) -> bool:
+    """Whether a statement only stores the session (it is saved at most once a minute, for the
+    idle timeout). The session's read also reads the user (partners.sessions): a page's query
+    counts keep it as the user's query."""
+    return Session._meta.db_table in sql and User._meta.db_table not in sql

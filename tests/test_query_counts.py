@@ -29,7 +29,7 @@ from kabinet.partners.tests.factories import (
     MembershipFactory,
     PartnerFactory,
 )
-from tests.support import signed_in
+from tests.support import session_storage, signed_in
 from tests.urls_inventory import all_routes
 
 SAVEPOINT = re.compile(r"^(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT) ", re.IGNORECASE)
@@ -184,10 +184,8 @@ def _grow_partner(partner: Partner, times: int = 5) -> None:
 
 
 def _session_storage(sql: str) -> bool:
-    """A statement of session storage (the session is saved at most once a minute for the
-    idle timeout), or a savepoint around that save. The session's read, which also reads the
-    user (partners.sessions), counts as the user's query."""
-    return bool(SAVEPOINT.match(sql)) or ("accounts_session" in sql and "accounts_user" not in sql)
+    """Session storage (tests.support.session_storage) or a savepoint around its save."""
+    return bool(SAVEPOINT.match(sql)) or session_storage(sql)
 
 
 def _count(client: Client, url: str) -> int:

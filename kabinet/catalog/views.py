@@ -124,15 +124,16 @@ def catalog_list(request: PartnerRequest) -> HttpResponse:
         "rows_html": rows.rows(page, view_mode) if page else "",
         "list_url": list_url,
         "sort_choices": SORT_CHOICES,
-        # The links that keep the page's parameters, built here: as {% querystring %} tags
-        # they were a sixth of the template's time (P1).
-        "view_links": [
-            (value, label, list_url + query_string(params, view=value, after=None))
-            for value, label in VIEW_CHOICES
-        ],
-        "first_page_url": list_url + query_string(params, after=None),
     }
     target = _htmx_target(request)
+    if target != "catalog-more":  # the results' head: view switch, "First page"
+        # The links that keep the page's parameters, built here: as {% querystring %} tags
+        # they were a sixth of the template's time (P1).
+        context["view_links"] = [
+            (value, label, list_url + query_string(params, view=value, after=None))
+            for value, label in VIEW_CHOICES
+        ]
+        context["first_page_url"] = list_url + query_string(params, after=None)
     if target == "catalog-results":  # filters changed
         template = "catalog/catalog.html#results"
     elif target == "catalog-more":  # "Show more": the next rows, appended

@@ -50,6 +50,7 @@ JOBS: tuple[Job, ...] = (
     DailyJob(
         "quick_order_prune", "kabinet.orders.quick_order.tasks.quick_order_prune_daily", time(3, 45)
     ),
+    DailyJob("sessions_prune", "kabinet.scheduler.tasks.sessions_prune", time(3, 50)),
     MinuteJob("outbox_relay", "kabinet.integrations.erp.relay.outbox_relay"),
     # The safety net of the listings queued by price and stock syncs, should the after-commit
     # enqueue have been lost (a crash between commit and enqueue).

@@ -11,12 +11,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 from django.db.models import QuerySet
+from django.test import Client
 from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from pytest_django import Settings
 
-from kabinet.accounts.models import AuditEvent, AuditKind, User
+from kabinet.accounts.models import AuditEvent, AuditKind, Session, User
 from kabinet.accounts.tests.factories import UserFactory
 from kabinet.partners.models import Partner
 from kabinet.partners.tests.factories import MembershipFactory
@@ -233,6 +234,27 @@ def test_old_task_results_are_pruned() -> None:
     assert task_results_prune.call() == {"successful": 1, "failed": 0}
     remaining = {str(pk) for pk in DBTaskResult.objects.values_list("id", flat=True)}
     assert remaining == {str(kept.id), str(failed.id)}
+
+
+@pytest.mark.django_db
+def test_expired_sessions_are_pruned_daily_and_live_ones_kept(client: Client) -> None:
+    from kabinet.scheduler.tasks import sessions_prune
+
+    assert any(job.name == "sessions_prune" for job in DAILY_JOBS)
+    user = UserFactory()
+    client.force_login(user)
+    live = client.session.session_key
+    Session.objects.create(
+        session_key="expired-yesterday", session_data="", user=user,
+        expire_date=timezone.now() - timedelta(days=1),
+    )  # fmt: skip
+    Session.objects.create(
+        session_key="expired-anonymous", session_data="",
+        expire_date=timezone.now() - timedelta(seconds=1),
+    )  # fmt: skip
+    assert sessions_prune.call() == {"expired": 2}
+    assert list(Session.objects.values_list("session_key", flat=True)) == [live]
+    assert client.get("/").wsgi_request.user == user  # the live session still signs in
 
 
 def test_a_minute_job_runs_once_per_minute_and_keeps_an_hour_of_records(db: None) -> None:

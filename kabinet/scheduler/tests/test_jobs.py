@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 from django.db.models import QuerySet
-from django.test import Client
 from django.tasks import TaskResultStatus
+from django.test import Client
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from pytest_django import Settings
@@ -241,7 +241,7 @@ def test_expired_sessions_are_pruned_daily_and_live_ones_kept(client: Client) ->
     from kabinet.scheduler.tasks import sessions_prune
 
     assert any(job.name == "sessions_prune" for job in DAILY_JOBS)
-    user = UserFactory()
+    user = UserFactory.create()
     client.force_login(user)
     live = client.session.session_key
     Session.objects.create(

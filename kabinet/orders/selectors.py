@@ -4,7 +4,6 @@ agreement: prices are never stored in the cart, they are read from the price lis
 import base64
 import binascii
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -263,10 +262,9 @@ def staff_order_list(*, filters: OrderFilters) -> OrderPage:
     return _order_page(orders, filters)
 
 
-def order_export_rows(
-    *, partner: Partner | None, filters: OrderFilters
-) -> Iterator[tuple[Any, ...]]:
-    """The filtered list as plain rows for an export, streamed in chunks (no cursor: all)."""
+def order_export_rows(*, partner: Partner | None, filters: OrderFilters) -> QuerySet[Any]:
+    """The filtered list (every page of it) as plain rows for an export, newest first: a
+    `values_list` query, read by the export in batches."""
     orders: QuerySet[Order] = (
         Order.objects.all() if partner is None else Order.objects.for_partner(partner)
     )
@@ -275,26 +273,22 @@ def order_export_rows(
         if filters.partner_id:
             orders = orders.filter(partner_id=filters.partner_id)
     orders = _orders_filtered(orders, replace(filters, before=""))
-    yield from (
-        orders.order_by("-ordered_at", "-pk")
-        .values_list(
-            "number",
-            "ordered_at",
-            "status",
-            "source",
-            "partner__name",
-            "counterparty__name",
-            "agreement__number",
-            "po_number",
-            "erp_number",
-            "line_count",
-            "total",
-            "currency",
-            "desired_date",
-            "delivery_address_text",
-            "comment",
-        )
-        .iterator(chunk_size=5000)
+    return orders.order_by("-ordered_at", "-pk").values_list(
+        "number",
+        "ordered_at",
+        "status",
+        "source",
+        "partner__name",
+        "counterparty__name",
+        "agreement__number",
+        "po_number",
+        "erp_number",
+        "line_count",
+        "total",
+        "currency",
+        "desired_date",
+        "delivery_address_text",
+        "comment",
     )
 
 

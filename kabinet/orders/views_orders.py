@@ -2,11 +2,11 @@
 filters and an XLSX export, the order page, drafts (edit, submit), cancel, copy to cart."""
 
 import uuid
-from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
@@ -42,7 +42,7 @@ from kabinet.orders.statuses import (
 from kabinet.partners.access import PartnerRequest, require_right
 from kabinet.partners.models import Agreement, Counterparty, Partner
 from kabinet.partners.rights import Right
-from kabinet.web.spreadsheets import xlsx_response
+from kabinet.web.spreadsheets import Cell, Labelled, xlsx_query_response
 
 
 def _partner(request: PartnerRequest) -> Partner:
@@ -180,25 +180,23 @@ EXPORT_HEADER = (
 )
 
 
-def export_response(rows: Iterable[tuple[Any, ...]], filename: str) -> HttpResponseBase:
+def export_response(rows: QuerySet[Any], filename: str) -> HttpResponseBase:
     """The rows of `order_export_rows` as an XLSX download, streamed while they are read."""
     # Translated now: the body is made after the view has returned.
-    statuses = {value: str(label) for value, label in OrderStatus.choices}
-    sources = {"portal": str(_("portal")), "erp": str(_("ERP"))}
-
-    def readable() -> Iterator[list[Any]]:
-        for values in rows:
-            row = list(values)
-            row[2] = statuses.get(row[2], row[2])
-            row[3] = sources.get(row[3], row[3])
-            yield row
-
-    return xlsx_response(
+    statuses = Labelled({value: str(label) for value, label in OrderStatus.choices})
+    sources = Labelled({"portal": str(_("portal")), "erp": str(_("ERP"))})
+    text, number = Cell.TEXT, Cell.NUMBER
+    return xlsx_query_response(
         filename,
         sheet=str(_("Orders")),
         header=[str(title) for title in EXPORT_HEADER],
-        rows=readable(),
-    )
+        rows=rows,
+        # As order_export_rows gives them: number, date, status, source, partner,
+        # counterparty, agreement, PO and ERP numbers, lines, total, currency, desired
+        # date, address, comment.
+        columns=[text, Cell.MOMENT, statuses, sources, text, text, text, text, text,
+                 number, number, text, Cell.DAY, text, text],
+    )  # fmt: skip
 
 
 @require_right(Right.ORDERS)

@@ -91,7 +91,8 @@ def test_formula_looking_text_stays_text() -> None:
 
 def test_control_characters_do_not_break_the_file() -> None:
     nasty = "a\x00b\x01c\x08d\x0be\x0cf\x1fg\ufffeh\uffffi"
-    data = _book([("K-1", nasty, "line\nbreak", "  padded  ", "", None, "x" * 40_000)])
+    written = ("K-1", nasty, "line\nbreak", "  padded  ", "", None, "x" * 40_000, "\x01=1")
+    data = _book([written])
     for row in (_calamine(data)[1], _openpyxl(data)[1]):
         assert row[0] == "K-1"
         assert row[1] == "abcdefghi"
@@ -100,6 +101,7 @@ def test_control_characters_do_not_break_the_file() -> None:
         assert row[4] in ("", None)
         assert row[5] in ("", None)
         assert row[6] == "x" * 32_767  # Excel's limit per cell
+        assert row[7] == "'=1"  # not a formula for losing the character before it
 
 
 def test_many_rows_stream_in_chunks() -> None:

@@ -110,9 +110,10 @@ def _setup(size: str, seed: int, log: Callable[[str], None], reuse: bool = False
     call_command("migrate", verbosity=0)
     log(f"migrated in {time.perf_counter() - began:.1f} s")
     if reuse and Partner.objects.exists():
-        log("reusing the data set already in the database (--reuse)")
+        log("using the data set already in the database")
     else:
         dataset_generate(size=size, seed=seed, log=lambda line: log("  " + line))
+    _settle(log)
     partner = Partner.objects.order_by("pk").first()
     assert partner is not None
     user = User.objects.filter(email="bench@example.com").first()
@@ -139,6 +140,24 @@ def _setup(size: str, seed: int, log: Callable[[str], None], reuse: bool = False
         section_id=top.pk,
         brand_id=listing.brand_id,
     )
+
+
+def _settle(log: Callable[[str], None]) -> None:
+    """Write out what loading the data set left to write, before anything is timed: a
+    checkpoint (PostgreSQL) and the kernel's dirty pages. Without it the first minutes of a
+    run on a fresh data set measured its write-back as well: hello-world's p95 doubled
+    (0.55 → 1.1–1.4 ms) and the pages' p95 with it (docs/decisions.md, 2026-12-03, third)."""
+    from django.db import DatabaseError, connection
+
+    began = time.perf_counter()
+    if connection.vendor == "postgresql":
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("CHECKPOINT")
+        except DatabaseError as error:  # a role without the right to: measured all the same
+            log(f"no checkpoint ({error})")
+    os.sync()
+    log(f"checkpoint and sync in {time.perf_counter() - began:.1f} s")
 
 
 def _deep_cursor(setup: Setup, sort: str) -> tuple[int, str]:
@@ -1252,6 +1271,8 @@ def child(args: argparse.Namespace) -> int:
 
     django.setup()
     setup = _setup(args.size, args.seed, log, reuse=args.reuse)
+    if args.generate_only:
+        return 0
     # The benchmark process then measures as a server process serves (kabinet/wsgi.py).
     from kabinet.serving import settle_for_serving
 
@@ -1329,11 +1350,16 @@ def _run_child(db: str, database_url: str, args: argparse.Namespace) -> list[dic
     command = [sys.executable, "-m", "bench.run", "--child", "--db", db, "--out", str(out)]
     command += ["--size", args.size, "--seed", str(args.seed)]
     command += ["--rounds", str(args.rounds), "--warmup", str(args.warmup)]
-    if args.reuse:
-        command += ["--reuse"]
     if args.only:
         command += ["--only", args.only]
-    subprocess.run(command, cwd=ROOT, env=env, check=True)  # noqa: S603 (our own module)
+    # The data set is built by a process of its own: the one that measures must not be the
+    # one that made 3M rows in Python (its heap made every request slower: hello-world's p95
+    # went 0.55 → 1.5 ms over a run, P7's pages 28 → 51 ms; docs/decisions.md, 2026-12-03,
+    # third). The measuring process reuses what that one built (or what --reuse kept).
+    if not args.reuse:
+        generate = [*command, "--generate-only"]
+        subprocess.run(generate, cwd=ROOT, env=env, check=True)  # noqa: S603 (our own module)
+    subprocess.run([*command, "--reuse"], cwd=ROOT, env=env, check=True)  # noqa: S603
     results: list[dict[str, Any]] = json.loads(out.read_text())
     return results
 
@@ -1440,6 +1466,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--output", help="where results go (default bench/results.json)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.smoke and not args.child:

@@ -144,9 +144,9 @@ def _setup(size: str, seed: int, log: Callable[[str], None], reuse: bool = False
 
 def _settle(log: Callable[[str], None]) -> None:
     """Write out what loading the data set left to write, before anything is timed: a
-    checkpoint (PostgreSQL) and the kernel's dirty pages. Without it the first minutes of a
-    run on a fresh data set measured its write-back as well: hello-world's p95 doubled
-    (0.55 → 1.1–1.4 ms) and the pages' p95 with it (docs/decisions.md, 2026-12-03, third)."""
+    checkpoint (PostgreSQL) and the kernel's dirty pages, so that no figure carries the
+    load's write-back. Cheap (0.4 s after building L): the load leaves little behind, and
+    it was not what slowed fresh runs (docs/decisions.md, 2026-12-03, third)."""
     from django.db import DatabaseError, connection
 
     began = time.perf_counter()

@@ -113,7 +113,7 @@ def _setup(size: str, seed: int, log: Callable[[str], None], reuse: bool = False
         log("using the data set already in the database")
     else:
         dataset_generate(size=size, seed=seed, log=lambda line: log("  " + line))
-    _settle(log)
+        _settle(log)
     partner = Partner.objects.order_by("pk").first()
     assert partner is not None
     user = User.objects.filter(email="bench@example.com").first()

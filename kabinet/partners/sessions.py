@@ -24,13 +24,10 @@ from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
 from kabinet.accounts.models import Session, User
-from kabinet.partners.backends import USER_READ_WITH_SESSION, user_with_stamp_sql
-
-# The session's data, read into an attribute of the user row it comes with.
-DATA_ATTRIBUTE = "session_data_read"
+from kabinet.partners.backends import USER_READ_WITH_SESSION, user_with_stamp_sql, users_read
 
 SESSION_WITH_USER = user_with_stamp_sql(
-    extra_columns=f"ses.session_data AS {DATA_ATTRIBUTE}",
+    extra_columns="ses.session_data",
     source=f"{Session._meta.db_table} ses LEFT JOIN {User._meta.db_table} u ON u.id = ses.user_id",
     where="ses.session_key = %s AND ses.expire_date > %s",
 )
@@ -55,15 +52,13 @@ class SessionStore(db.SessionStore):
         self.user_read = None
         database = router.db_for_read(Session)
         now = connections[database].ops.adapt_datetimefield_value(timezone.now())  # as saved
-        users = User.objects.db_manager(database)
-        rows = list(users.raw(SESSION_WITH_USER, [self.session_key, now]))
+        rows = users_read(SESSION_WITH_USER, [self.session_key, now], database)
         if not rows:  # unknown or expired: a new session, as Django's store does
             self._session_key = None
             return {}
-        row = rows[0]
-        data: dict[str, Any] = self.decode(getattr(row, DATA_ATTRIBUTE))
-        if row.pk is not None:
-            self.user_read = row
+        user, (session_data,) = rows[0]
+        data: dict[str, Any] = self.decode(session_data)
+        self.user_read = user
         return data
 
 

@@ -110,3 +110,29 @@ def test_the_user_read_with_a_session_still_has_its_auth_hash_checked() -> None:
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:login"))
     assert SESSION_KEY not in client.session
+
+
+def test_the_user_read_with_the_session_has_every_value_the_orm_reads() -> None:
+    """`backends.users_read` makes the user itself (not `raw()`): every field as the ORM's
+    own read gives it, dates, date-times and booleans included (SQLite converts them)."""
+    user = UserFactory.create(
+        full_name="Анна Петрова",
+        is_staff=True,
+        blocked_reason="",
+        access_expires_on=timezone.localdate() + timedelta(days=30),
+        expiry_warned_on=timezone.localdate(),
+        must_change_password=True,
+    )
+    User.objects.filter(pk=user.pk).update(blocked_at=timezone.now(), is_active=False)
+    key = _saved(**{SESSION_KEY: str(user.pk)})
+    store = SessionStore(key)
+    store.load()
+    read = store.user_read
+    assert read is not None
+    expected = User.objects.get(pk=user.pk)
+    for field in User._meta.concrete_fields:
+        value = getattr(read, field.attname)
+        assert value == getattr(expected, field.attname), field.name
+        assert type(value) is type(getattr(expected, field.attname)), field.name
+    assert read._state.adding is False
+    assert read._state.db == "default"

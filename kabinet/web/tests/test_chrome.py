@@ -97,3 +97,31 @@ def test_the_header_of_an_anonymous_visitor(client: Client, db: None) -> None:
     assert f"{ru('Sign in')}</a>" not in login  # no sign-in button on the sign-in page itself
     assert 'data-testid="user-menu"' not in login
     assert 'data-testid="sidebar"' not in login
+
+
+def test_the_htmx_headers_carry_the_header_forms_token_and_it_is_accepted(
+    partner_user: User,
+) -> None:
+    """The token is masked once per page (web.chrome.csrf_token_of): the htmx requests'
+    header and the header's forms carry the same one, and an htmx POST with it passes."""
+    client = signed_in(partner_user)
+    client.handler.enforce_csrf_checks = True
+    page = client.get(COMPANY).content.decode()
+    htmx = re.search(r"""hx-headers='\{"X-CSRFToken": "([^"]+)"\}'""", page)
+    forms = set(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page))
+    assert htmx is not None
+    assert forms == {htmx.group(1)}
+    response = client.post(
+        reverse("accounts:language"),
+        {"language": "en", "next": COMPANY},
+        headers={"X-CSRFToken": htmx.group(1)},
+    )
+    assert response.status_code == 302
+    assert client.get(COMPANY).wsgi_request.LANGUAGE_CODE == "en"
+
+
+def test_every_page_links_its_stylesheets_and_scripts(client: Client, db: None) -> None:
+    page = client.get(reverse("accounts:login")).content.decode()
+    for name in ("bootstrap/css/bootstrap.min.css", "kabinet/kabinet.css", "kabinet/kabinet.js"):
+        assert f"/static/{name}" in page
+    assert "{%" not in page

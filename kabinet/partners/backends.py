@@ -31,6 +31,7 @@ USER_READ_WITH_SESSION: ContextVar[User | None] = ContextVar("user_read_with_ses
 USER_FIELDS = tuple(User._meta.concrete_fields)
 USER_ATTNAMES = [field.attname for field in USER_FIELDS]
 USER_COLUMNS = ", ".join(f'u."{field.column}"' for field in USER_FIELDS)
+USER_ID_INDEX = USER_FIELDS.index(User._meta.pk)
 
 
 def user_with_stamp_sql(*, source: str, where: str, extra_columns: str = "") -> str:
@@ -84,7 +85,7 @@ def users_read(
     read: list[tuple[User | None, tuple[Any, ...]]] = []
     for row in rows:
         extra = tuple(row[count + 1 :])
-        if row[0] is None:  # the id
+        if row[USER_ID_INDEX] is None:
             read.append((None, extra))
             continue
         values = list(row[:count])

@@ -1,9 +1,10 @@
 """Writes to the catalog. The ERP exchange (a later issue) and the demo call these."""
 
+import logging
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, Max, Min, Sum
 from django.db.models.functions import Coalesce
 
@@ -15,6 +16,8 @@ from kabinet.catalog.models import (
     Section,
 )
 from kabinet.catalog.selectors import listings_changed
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -97,4 +100,28 @@ def listing_refresh(
     # between may have cached the facets of the old listings under the new generation.
     listings_changed()
     transaction.on_commit(listings_changed)
+    transaction.on_commit(search_index_flush)
     return len(fresh)
+
+
+# Migration 0006's index of the listings' name search keys.
+SEARCH_INDEX = "catalog_listing_search"
+
+
+def search_index_flush() -> None:
+    """Move the entries that listing writes left in the name search index's pending list into
+    the index itself (PostgreSQL). GIN gathers new entries in a pending list, which every
+    search reads in full: after three refreshes of 10,000 listings it held 2,749 entries and
+    the search page's statement took 3.5 ms instead of 1.0. Autovacuum flushes it only when it
+    analyzes or vacuums the table (after a tenth of it changed), the writing session only past
+    gin_pending_list_limit (4 MB): between syncs, searches would stay slow. Run once a refresh
+    is committed: by the worker after the syncs' refresh, after `listing_refresh`'s commit
+    (~60 ms for those 2,749 entries). Only the index's owner may: a database role that is
+    not gets a warning in the log, and the refresh stands."""
+    if connection.vendor != "postgresql":
+        return
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [SEARCH_INDEX])
+    except DatabaseError as error:
+        logger.warning("The search index's pending list was not flushed: %s", error)

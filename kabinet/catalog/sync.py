@@ -48,6 +48,7 @@ from django.utils.translation import gettext as _
 from kabinet.accounts.audit import audit_record
 from kabinet.accounts.models import AuditKind, User
 from kabinet.catalog.selectors import listings_changed
+from kabinet.catalog.services import search_index_flush
 
 # --- What callers pass and get back -------------------------------------------------------
 
@@ -726,6 +727,8 @@ def listings_refresh_stale() -> int:
                 WHERE product_id IN (SELECT product_id FROM sync_stale)"""
             )
         sql.drop()
+    if written:
+        search_index_flush()
     return written
 
 

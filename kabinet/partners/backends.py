@@ -5,7 +5,7 @@ ORM they were two statements and ~0.4 ms of every partner page (P1; decisions.md
 2026-12-02). Signing in, passwords and permissions are Django's.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -13,7 +13,8 @@ from weakref import WeakKeyDictionary
 from django.contrib.auth.backends import ModelBackend
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models.expressions import Col
+from django.db.models.sql import Query
+from django.db.models.sql.compiler import SQLCompiler
 
 from kabinet.accounts.models import User
 from kabinet.partners.models import AccessStamp
@@ -46,26 +47,21 @@ def user_with_stamp_sql(*, source: str, where: str, extra_columns: str = "") -> 
 
 USER_WITH_STAMP = user_with_stamp_sql(source=f"{User._meta.db_table} u", where="u.id = %s")
 
-type Converter = Callable[[Any, Col, BaseDatabaseWrapper], Any]
-# Per connection: (column index, column, the backend's and the field's converters) of each
-# user column that has any, as the ORM's compiler finds them (SQLite: dates, booleans).
-_converters: WeakKeyDictionary[BaseDatabaseWrapper, list[tuple[int, Col, list[Converter]]]] = (
+# Per connection: an ORM compiler for User and the converters it finds for the user's columns
+# (SQLite: dates, date-times, booleans), looked up once.
+_compilers: WeakKeyDictionary[BaseDatabaseWrapper, tuple[SQLCompiler, dict[int, Any]]] = (
     WeakKeyDictionary()
 )
 
 
-def _user_converters(connection: BaseDatabaseWrapper) -> list[tuple[int, Col, list[Converter]]]:
-    found = _converters.get(connection)
+def _user_compiler(database: str) -> tuple[SQLCompiler, dict[int, Any]]:
+    connection = connections[database]
+    found = _compilers.get(connection)
     if found is None:
-        found = []
-        for index, field in enumerate(USER_FIELDS):
-            column = field.get_col(User._meta.db_table)
-            functions = connection.ops.get_db_converters(column) + column.get_db_converters(
-                connection
-            )
-            if functions:
-                found.append((index, column, functions))
-        _converters[connection] = found
+        compiler = Query(User).get_compiler(using=database)
+        columns = [field.get_col(User._meta.db_table) for field in USER_FIELDS]
+        found = (compiler, compiler.get_converters(columns))
+        _compilers[connection] = found
     return found
 
 
@@ -76,11 +72,12 @@ def users_read(
     found none) as the ORM would make it, with its stamp in STAMP_ATTRIBUTE, and the row's
     extra columns. Not `raw()`: matching its columns to the fields by name, every time, was
     most of the time of reading the signed-in user (~0.4 ms of every page, P1)."""
-    connection = connections[database]
-    with connection.cursor() as cursor:
+    with connections[database].cursor() as cursor:
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    converters = _user_converters(connection)
+        rows: Iterable[Sequence[Any]] = cursor.fetchall()
+    compiler, converters = _user_compiler(database)
+    if converters:
+        rows = compiler.apply_converters(rows, converters)
     count = len(USER_FIELDS)
     read: list[tuple[User | None, tuple[Any, ...]]] = []
     for row in rows:
@@ -88,11 +85,7 @@ def users_read(
         if row[USER_ID_INDEX] is None:
             read.append((None, extra))
             continue
-        values = list(row[:count])
-        for index, column, functions in converters:
-            for function in functions:
-                values[index] = function(values[index], column, connection)
-        user = User.from_db(database, USER_ATTNAMES, values)
+        user = User.from_db(database, USER_ATTNAMES, row[:count])
         setattr(user, STAMP_ATTRIBUTE, row[count])
         read.append((user, extra))
     return read

@@ -114,9 +114,9 @@ def _sidebar_html(inputs: SidebarInputs) -> str:
 
 
 def csrf_token_of(request: HttpRequest) -> str:
-    """The request's CSRF token, masked once: the header's forms and the page's htmx headers
-    carry the same one. Each `get_token` masks anew, with 32 draws from the system's random
-    source (~50 µs)."""
+    """The request's CSRF token, masked once: the header, the page's forms and its htmx
+    headers carry the same one (`csrf_token` of context_processors.portal). Each `get_token`
+    masks anew, with 32 draws from the system's random source (~50 µs)."""
     token: str | None = getattr(request, CSRF_TOKEN_ATTRIBUTE, None)
     if token is None:
         token = get_token(request)

@@ -206,7 +206,9 @@ LISTINGS = "catalog_listing l"
 # Products with a variant whose SKU or EAN is the term, or the partner's own article code for
 # one; parameters: `_code_params`. Each lookup is its own branch of a UNION, on its index:
 # SQLite (3.40) does not use the indexes for `sku IN (…) OR ean = …` and scanned all the
-# variants instead (~80 ms on data set L).
+# variants instead (~80 ms on data set L). PostgreSQL has the same lookups in a function
+# (migration 0008), whose statement is prepared once per connection, not planned per search.
+PRODUCTS_BY_CODE_PG = "SELECT catalog_products_by_code(%s, %s, %s)"
 PRODUCTS_BY_CODE = (
     # UPPER(sku) has an index; `sku IN` also finds a SKU typed as it is or in capitals
     # where the database's UPPER folds fewer letters than Python's.
@@ -224,10 +226,12 @@ CENTS = Decimal("0.01")  # Listing.min_price and max_price
 THOUSANDTHS = Decimal("0.001")  # Listing.stock
 
 
-# PostgreSQL's name search (migration 0006): a listing's keys are its price list's id and
-# every three consecutive characters of its folded name, so a name contains the term only if
-# its keys contain the term's. The expression is the index's, as written there.
-SEARCH_KEYS = "catalog_listing_search_keys(l.price_list_id, l.name_folded)"
+# PostgreSQL's name search (migrations 0006 and 0008): a listing's keys are its price list's id
+# and every three consecutive characters of its folded name, so a name contains the term only
+# if its keys contain the term's; and its filter keys (in stock, each text attribute), so a
+# search with filters reads only the listings that match them too. The expression is the
+# index's, as written there.
+SEARCH_KEYS = "catalog_listing_search_keys(l.price_list_id, l.name_folded, l.stock, l.attributes)"
 
 
 def listing_search_keys(price_list_id: int, folded: str) -> list[str]:
@@ -238,11 +242,22 @@ def listing_search_keys(price_list_id: int, folded: str) -> list[str]:
     )
 
 
+def listing_filter_keys(
+    price_list_id: int, *, in_stock: bool, attributes: dict[str, str]
+) -> list[str]:
+    """The keys a listing of the price list has if it is in stock (when asked) and has these
+    attribute values, as `catalog_listing_search_keys` makes them."""
+    keys = [f"{price_list_id};in stock"] if in_stock else []
+    return keys + [f"{price_list_id};{name}={value}" for name, value in attributes.items()]
+
+
 def _sort_of(query: CatalogQuery) -> str:
     return query.sort if query.sort in SORTS else "name"
 
 
 def _code_params(partner: Partner, term: str) -> list[Any]:
+    if connection.vendor == "postgresql":
+        return [partner.pk, term, term.upper()]
     return [term.upper(), term, term.upper(), term, partner.pk, term]
 
 
@@ -274,9 +289,11 @@ def _listing_sql(
         params += query.brand_ids
     if query.in_stock:
         where.append("l.stock > 0")
+    filtered: dict[str, str] = {}
     for name, value in query.attributes.items():
         if name not in FILTER_ATTRIBUTES:  # never a key spelled by the request
             continue
+        filtered[name] = value
         if postgres:
             where.append("(l.attributes -> %s) = %s::jsonb")
             params += [name, json.dumps(value)]
@@ -310,8 +327,9 @@ def _listing_sql(
         by_name = "instr(l.name_folded, %s) > 0"
         name_params = [folded]
     elif keys := listing_search_keys(price_list.pk, folded):
-        # The index of migration 0006 finds the listings with all the term's keys; the LIKE
-        # keeps those where they are in a row.
+        # The index finds the listings with all the term's keys and the filters' (the filters
+        # above still decide); the LIKE keeps those where the term's keys are in a row.
+        keys += listing_filter_keys(price_list.pk, in_stock=query.in_stock, attributes=filtered)
         by_name = f"{SEARCH_KEYS} @> %s::text[] AND l.name_folded LIKE %s"
         name_params = [keys, f"%{connection.ops.prep_for_like_query(folded)}%"]
     else:  # fewer than three letters: no key, the price list's listings are read
@@ -320,7 +338,7 @@ def _listing_sql(
     sql = (
         f"SELECT {LISTING_COLUMNS} FROM {LISTINGS} WHERE {filters} AND {by_name}"  # noqa: S608
         f" UNION SELECT {LISTING_COLUMNS} FROM {LISTINGS} WHERE {filters}"
-        f" AND l.product_id IN ({PRODUCTS_BY_CODE})"
+        f" AND l.product_id IN ({PRODUCTS_BY_CODE_PG if postgres else PRODUCTS_BY_CODE})"
         f" ORDER BY {key}{order}, product_id{order} LIMIT %s"
     )
     return sql, [*params, *name_params, *params, *_code_params(partner, term), limit + 1]

@@ -7,13 +7,14 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from kabinet.catalog.models import Listing, Price, PriceList, Product
+from kabinet.catalog.models import Listing, Price, PriceList, Product, Stock
 from kabinet.catalog.selectors import (
     CatalogQuery,
     NotAvailable,
     agreement_choose,
     catalog_facets,
     catalog_page,
+    listing_filter_keys,
     listing_search_keys,
     product_card,
     section_nav,
@@ -200,6 +201,45 @@ def test_brand_stock_and_attribute_filters(partner_a: Partner, price_list_a: Pri
     assert shown(attributes={"material__contains": "х"}) == {cotton_f.pk, cotton_m.pk, poly.pk}
 
 
+def test_a_search_with_filters_finds_what_matches_the_term_and_every_filter(
+    partner_a: Partner, price_list_a: PriceList
+) -> None:
+    """On PostgreSQL the index hands over only the listings with the filters' keys too
+    (migration 0008): a key missing or stale would lose a product here."""
+    cotton = listed_product(
+        price_lists=[price_list_a],
+        name="Халат хлопковый",
+        attributes={"material": "хлопок", "gender": "женский"},
+    )
+    sold_out = listed_product(
+        price_lists=[price_list_a],
+        name="Халат без остатка",
+        stock="0",
+        attributes={"material": "хлопок"},
+    )
+    poly = listed_product(
+        price_lists=[price_list_a], name="Халат ПЭ", attributes={"material": "ПЭ", "size": 3}
+    )
+    listed_product(price_lists=[price_list_a], name="Маска", attributes={"material": "хлопок"})
+
+    def found(**filters: object) -> set[int]:
+        query = CatalogQuery(search="халат", **filters)  # type: ignore[arg-type]
+        page = catalog_page(partner=partner_a, price_list=price_list_a, query=query)
+        return {listing.product_id for listing in page.listings}
+
+    assert found() == {cotton.pk, sold_out.pk, poly.pk}
+    assert found(in_stock=True) == {cotton.pk, poly.pk}
+    assert found(attributes={"material": "хлопок"}) == {cotton.pk, sold_out.pk}
+    assert found(in_stock=True, attributes={"material": "хлопок"}) == {cotton.pk}
+    assert found(attributes={"material": "хлопок", "gender": "женский"}) == {cotton.pk}
+    assert found(attributes={"material": "шёлк"}) == set()
+    # Stock that comes and goes moves the listing in and out of the in-stock search.
+    Stock.objects.filter(variant__product=sold_out).update(quantity=Decimal("4"))
+    Stock.objects.filter(variant__product=cotton).update(quantity=Decimal("0"))
+    listing_refresh(product_ids=[sold_out.pk, cotton.pk])
+    assert found(in_stock=True, attributes={"material": "хлопок"}) == {sold_out.pk}
+
+
 def test_search_by_name_sku_ean_and_own_article_code(
     partner_a: Partner, partner_b: Partner, price_list_a: PriceList
 ) -> None:
@@ -256,13 +296,25 @@ def test_name_search_finds_the_term_anywhere_in_a_name_of_this_price_list_only(
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the keys' index is PostgreSQL's")
 @pytest.mark.django_db
 def test_search_keys_are_those_the_database_indexes() -> None:
-    """The term's keys (Python) are looked up in an index of the names' keys (SQL,
-    migration 0006): both must cut the same three characters."""
+    """The term's and the filters' keys (Python) are looked up in an index of the listings'
+    keys (SQL, migrations 0006 and 0008): both must cut the same three characters and spell
+    the filters alike."""
     names = ["костюм медицинский", "ab", "abc", "a b c d", "тест 😀 emoji", "x" * 255]
+    attributes = {"material": "хлопок", "gender": "жен=ский;", "size": 3, "pack": None}
+    text_attributes = {"material": "хлопок", "gender": "жен=ский;"}
     with connection.cursor() as cursor:
         for name in names:
-            cursor.execute("SELECT catalog_listing_search_keys(%s, %s)", [7, name])
-            assert set(cursor.fetchone()[0]) == set(listing_search_keys(7, name)), name
+            for stock, in_stock in ((Decimal("0.001"), True), (Decimal("0"), False)):
+                cursor.execute(
+                    "SELECT catalog_listing_search_keys(%s, %s, %s, %s::jsonb)",
+                    [7, name, stock, json.dumps(attributes)],
+                )
+                expected = listing_search_keys(7, name) + listing_filter_keys(
+                    7, in_stock=in_stock, attributes=text_attributes
+                )
+                assert set(cursor.fetchone()[0]) == set(expected), (name, stock)
+        cursor.execute("SELECT catalog_listing_search_keys(7, 'abcd', 1, '[1, 2]'::jsonb)")
+        assert set(cursor.fetchone()[0]) == {"7:abc", "7:bcd", "7;in stock"}
 
 
 def test_a_product_found_by_name_and_by_code_shows_once_with_its_values(

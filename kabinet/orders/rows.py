@@ -1,6 +1,6 @@
-"""The cart table's rows (P3), rendered in Python: the constant markup `ROW` filled once per
-row instead of a template partial, so that a 2,000-line cart page renders in well under P3's
-500 ms (the template took ~1.1 s).
+"""The cart table's rows (P3) and the order lists' (P7), rendered in Python: constant
+markup (`ROW`, `ORDER_ROW`) filled once per row instead of a template partial, so that a
+2,000-line cart page renders in well under P3's 500 ms (the template took ~1.1 s).
 
 The full page and the htmx answer for one row both use `CartRows`, so the row markup has one
 source. Everything per request (the CSRF input, the URL patterns, the translated labels, the
@@ -15,7 +15,7 @@ from html import escape as _e
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
 from django.urls import reverse
-from django.utils import numberformat
+from django.utils import dateformat, numberformat, timezone
 from django.utils.formats import get_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -23,6 +23,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from kabinet.catalog.templatetags.catalog import CURRENCY_SIGNS
+from kabinet.orders.models import Order, OrderSource, OrderStatus
 from kabinet.orders.selectors import CartLineView
 
 MILLI = Decimal("0.001")
@@ -160,3 +161,52 @@ class CartRows:
     def rows(self, items: list[CartLineView]) -> SafeString:
         # Each row is safe (see `row`); so is their concatenation.
         return mark_safe("".join([self.row(item) for item in items]))  # noqa: S308
+
+
+ORDER_ROW = """<tr data-testid="order-row">
+  <td><a href="{url}">{number}</a>{erp}</td>
+  <td>{date}</td>{partner}
+  <td class="d-none d-md-table-cell">{counterparty}</td>
+  <td><span class="badge order-status order-status-{status}">{status_label}</span></td>
+  <td class="text-end text-nowrap">{total}</td>
+  <td class="d-none d-md-table-cell">{po_number}</td>
+</tr>
+"""
+
+
+class OrderRows:
+    """Renders the rows of an order list (P7) for one request: 50 rows of a template loop,
+    with a URL tag, a date and a money filter per row, were half of the page's time. The
+    date is the order's in the time zone active now, as the template's `date` filter shows
+    it; every value is escaped (`_e`). kabinet/orders/tests/test_rows.py checks the rows
+    against the filters and the escaping with hostile names."""
+
+    def __init__(self, *, staff: bool) -> None:
+        self.staff = staff
+        self.numbers = NumberFormat()
+        viewname = "orders:staff_detail" if staff else "orders:detail"
+        self.url = [_e(part) for part in _pattern(viewname, "order_id")]
+        self.date_format = get_format("SHORT_DATE_FORMAT")
+        self.erp = (
+            f' <span class="badge text-bg-light border" title="{_e(_("Created in the ERP"))}">'
+            f"{_e(_('ERP'))}</span>"
+        )
+        self.status_labels = {value: _e(str(label)) for value, label in OrderStatus.choices}
+
+    def row(self, order: Order) -> str:
+        when = timezone.localtime(order.ordered_at)
+        return ORDER_ROW.format(
+            url=f"{self.url[0]}{order.pk}{self.url[1]}",
+            number=_e(order.number),
+            erp=self.erp if order.source == OrderSource.ERP else "",
+            date=_e(dateformat.format(when, self.date_format)),
+            partner=f"\n  <td>{_e(order.partner.name)}</td>" if self.staff else "",
+            counterparty=_e(order.counterparty.name),
+            status=_e(order.status),
+            status_label=self.status_labels.get(order.status) or _e(order.status),
+            total=_e(self.numbers.money(order.total, order.currency)),
+            po_number=_e(order.po_number),
+        )
+
+    def rows(self, orders: list[Order]) -> SafeString:
+        return mark_safe("".join(self.row(order) for order in orders))  # noqa: S308 (escaped)

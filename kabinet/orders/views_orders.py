@@ -25,6 +25,7 @@ from kabinet.orders.checkout import (
 )
 from kabinet.orders.forms import CheckoutForm, DraftForm, OrderFilterForm
 from kabinet.orders.models import Order, OrderStatus
+from kabinet.orders.rows import OrderRows
 from kabinet.orders.selectors import (
     OrderDetail,
     cart_view,
@@ -154,7 +155,12 @@ def order_list_view(request: PartnerRequest) -> HttpResponse:
     page = order_list(partner=partner, filters=form.filters())
     query = request.GET.copy()
     query.pop("before", None)
-    context = {"form": form, "page": page, "querystring": query.urlencode()}
+    context = {
+        "form": form,
+        "page": page,
+        "rows_html": OrderRows(staff=False).rows(page.orders),
+        "querystring": query.urlencode(),
+    }
     if request.htmx and request.htmx.target == "results":
         return render(request, "orders/order_list.html#results", context)
     return render(request, "orders/order_list.html", context)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from kabinet.catalog.selectors import MAX_ID
 from kabinet.orders.forms import OrderFilterForm, StaffStatusForm
 from kabinet.orders.models import Order, OrderStatus
+from kabinet.orders.rows import OrderRows
 from kabinet.orders.selectors import (
     OrderDetail,
     OrderFilters,
@@ -40,7 +41,13 @@ def staff_order_list_view(request: PartnerRequest) -> HttpResponse:
     page = staff_order_list(filters=filters)
     query = request.GET.copy()
     query.pop("before", None)
-    context = {"form": form, "page": page, "querystring": query.urlencode(), "staff": True}
+    context = {
+        "form": form,
+        "page": page,
+        "rows_html": OrderRows(staff=True).rows(page.orders),
+        "querystring": query.urlencode(),
+        "staff": True,
+    }
     if request.htmx and request.htmx.target == "results":
         return render(request, "orders/order_list.html#results", context)
     return render(request, "orders/order_list.html", context)

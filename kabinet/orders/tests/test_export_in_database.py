@@ -3,6 +3,7 @@ and types, in both readers, for the texts, dates and labels that are hardest to 
 
 import io
 import random
+import threading
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -21,6 +22,7 @@ from kabinet.orders.models import Order, OrderStatus
 from kabinet.orders.selectors import OrderFilters, order_export_rows
 from kabinet.orders.tests.factories import placed_order
 from kabinet.partners.models import Partner
+from kabinet.web import spreadsheets
 from kabinet.web.spreadsheets import Cell, Column, Labelled, xlsx_query_stream
 
 pytestmark = pytest.mark.skipif(
@@ -196,3 +198,26 @@ class _Statements:
     def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
         self.seen.append(sql)
         return execute(sql, params, many, context)
+
+
+def test_a_download_left_half_way_stops_its_reader_and_frees_the_connection(
+    partner_a: Partner, partner_user: User, monkeypatch: Any
+) -> None:
+    """The database's batches are read ahead by a thread (`_read_ahead`): a client gone
+    half-way (the server closes the body's iterator) must leave no thread behind and the
+    connection usable. A row a batch and a chunk, so that the reader is still at work."""
+    monkeypatch.setattr(spreadsheets, "SQL_FETCH_ROWS", 1)
+    monkeypatch.setattr(spreadsheets, "BATCH_ROWS", 1)
+    for _ in range(6):
+        placed_order(partner_a, partner_user, lines=1)
+    rows = order_export_rows(partner=partner_a, filters=OrderFilters()).values_list("number")
+    stream = xlsx_query_stream(
+        sheet="Orders", header=["Number"], rows=rows, columns=[Cell.TEXT], zone=VLADIVOSTOK,
+        in_database=True,
+    )  # fmt: skip
+    assert next(stream).startswith(b"PK")  # the workbook's fixed parts
+    next(stream)  # the sheet's first rows: the reader has started
+    assert [t for t in threading.enumerate() if t.name == "export-read-ahead"]
+    stream.close()
+    assert [t for t in threading.enumerate() if t.name == "export-read-ahead"] == []
+    assert Order.objects.filter(partner=partner_a).count() == 6

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import openpyxl
 from python_calamine import CalamineWorkbook
 
-from kabinet.web.spreadsheets import XLSX_TYPE, xlsx_response, xlsx_stream
+from kabinet.web.spreadsheets import XLSX_TYPE, _xml_bytes, xlsx_response, xlsx_stream
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 # What the readers give back: local time, naive (a spreadsheet has no time zone).
@@ -131,3 +131,13 @@ def test_the_response_is_a_streamed_attachment() -> None:
     assert response["X-Content-Type-Options"] == "nosniff"
     data = b"".join(response.streaming_content)  # type: ignore[arg-type]
     assert _calamine(data)[1][0] == "K-000123"
+
+
+def test_what_xml_cannot_carry_is_dropped_from_a_batch_s_bytes() -> None:
+    """The database-made rows (PostgreSQL's export) reach the file through `_xml_bytes`
+    unchecked: it must drop every character XML 1.0 forbids and keep the rest."""
+    kept = "Кириллица \t\n\r ok &amp; \ufffd \uffef 😀"
+    for dropped in ("\x00", "\x01", "\x08", "\x0b", "\x0c", "\x0e", "\x1f", "\ufffe", "\uffff"):
+        assert _xml_bytes(f"{dropped}{kept}{dropped}{dropped}") == kept.encode(), repr(dropped)
+    assert _xml_bytes(f"a\ud800b{kept}") == f"ab{kept}".encode()  # a lone surrogate
+    assert _xml_bytes(kept) == kept.encode()

@@ -4,6 +4,7 @@ and types, in both readers, for the texts, dates and labels that are hardest to 
 import io
 import random
 import threading
+from collections.abc import Generator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -215,6 +216,7 @@ def test_a_download_left_half_way_stops_its_reader_and_frees_the_connection(
         sheet="Orders", header=["Number"], rows=rows, columns=[Cell.TEXT], zone=VLADIVOSTOK,
         in_database=True,
     )  # fmt: skip
+    assert isinstance(stream, Generator)  # closed below, as a server closes a body
     assert next(stream).startswith(b"PK")  # the workbook's fixed parts
     next(stream)  # the sheet's first rows: the reader has started
     assert [t for t in threading.enumerate() if t.name == "export-read-ahead"]

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from kabinet.serving import IN_REQUEST_YOUNG_THRESHOLD
+from kabinet.serving import YOUNG_GENERATION_THRESHOLD
 
 ROOT = Path(__file__).resolve().parents[3]
 PROBE = (
@@ -19,7 +19,7 @@ BETWEEN_REQUESTS = """
 import gc, weakref
 import kabinet.wsgi
 from django.core.signals import request_finished
-from kabinet.serving import YOUNG_GENERATION_THRESHOLD
+from kabinet.serving import BETWEEN_REQUESTS_DUE
 
 class Node:
     pass
@@ -36,8 +36,8 @@ def cyclic_garbage(count):
 small = cyclic_garbage(100)
 request_finished.send(sender=None)
 print(small() is not None)
-big = cyclic_garbage(YOUNG_GENERATION_THRESHOLD)
-print(gc.get_count()[0] >= YOUNG_GENERATION_THRESHOLD)
+big = cyclic_garbage(BETWEEN_REQUESTS_DUE)
+print(gc.get_count()[0] >= BETWEEN_REQUESTS_DUE)
 print(big() is not None)
 request_finished.send(sender=None)
 print(small() is None, big() is None, gc.get_count()[0] < 100)
@@ -53,13 +53,13 @@ def _run(code: str) -> list[str]:
     return result.stdout.split()
 
 
-def test_wsgi_and_asgi_freeze_what_they_loaded_and_collect_less_often_by_themselves() -> None:
+def test_wsgi_and_asgi_freeze_what_they_loaded_and_collect_the_young_less_often() -> None:
     for module in ("kabinet.wsgi", "kabinet.asgi"):
         probe = PROBE.format(module=module)
-        assert _run(probe) == [str(IN_REQUEST_YOUNG_THRESHOLD), "True", "True"]
+        assert _run(probe) == [str(YOUNG_GENERATION_THRESHOLD), "True", "True"]
 
 
 def test_the_young_generation_is_collected_when_a_response_is_closed_once_it_is_due() -> None:
-    # The small cycle outlives a close (nothing due); the collector's own trigger leaves
-    # the big one alone; the close after it collects both.
+    # The small cycle outlives a close (nothing due); the big one is not enough for the
+    # collector's own trigger; the close after it collects both.
     assert _run(BETWEEN_REQUESTS) == ["True", "True", "True", "True", "True", "True"]

@@ -49,9 +49,9 @@ _SPECIAL = re.compile(f"[&<>\r{re.escape(_DROPPED_CHARACTERS)}\ud800-\udfff]")
 _REPLACEMENTS = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"}
 _SPACES = frozenset(" \t\n\r")
 # The dropped characters in UTF-8: the controls are single bytes no other character's
-# encoding contains; U+FFFE and U+FFFF are these sequences.
-_DROPPED_BYTES = bytes(range(0x09)) + b"\x0b\x0c" + bytes(range(0x0E, 0x20))
-_DROPPED_SEQUENCES = ("\ufffe".encode(), "\uffff".encode())
+# encoding contains; the others (U+FFFE, U+FFFF) are sequences looked for as such.
+_DROPPED_BYTES = "".join(c for c in _DROPPED_CHARACTERS if c.isascii()).encode()
+_DROPPED_SEQUENCES = tuple(c.encode() for c in _DROPPED_CHARACTERS if not c.isascii())
 # The apostrophe also goes before a first character that is dropped: what follows it might
 # start a formula, and the cell must not become one by losing it.
 _APOSTROPHE_FIRST = (

@@ -55,6 +55,10 @@ SQLITE_FACTOR = 2  # QUALITY.md: SQLite passes the same functionally, within 2×
 P1_LIMIT_MS = 50.0
 P1_HELLO_RATIO = 15.0
 P1_DEEP_RATIO = 1.5
+# P1 takes three times the rounds of the other pages. Its figure is a ratio of two p95s, the
+# hello-world's a ~0.4 ms request whose slowest 5% is a handful of hiccups: from 200 rounds
+# the same code read 11.9× to 15.2× (decisions.md, 2026-12-06, second).
+P1_ROUNDS_FACTOR = 3
 P1_DEPTH = 200  # the deep page: the keyset cursor walked to this page (or the last one)
 P2_LIMIT = 12  # SQL statements per page
 
@@ -283,7 +287,7 @@ def bench_p1(setup: Setup, db: str, rounds: int, warmup: int) -> Result:
     deep_checked = {n: r for n, r in deep_ratios.items() if "htmx" not in n}
     ok = figure <= limit and ratio <= P1_HELLO_RATIO * factor
     ok = ok and all(r <= P1_DEEP_RATIO for r in deep_checked.values())
-    details = [f"hello-world p95 {baseline:.2f} ms (baseline)"]
+    details = [f"hello-world p95 {baseline:.2f} ms (baseline); {rounds} rounds"]
     for name, value in p95.items():
         median = statistics.median(samples[name])
         line = f"{name}: p95 {value:.1f} ms, median {median:.1f} ms"
@@ -1260,7 +1264,9 @@ def bench_p5_stock(setup: Setup, db: str, size: str) -> Result:
 # id → (what it measures, the function). P3 (cart), P4 (quick order) and P7 (orders,
 # invoices, payment calendar) are added here with their features.
 BENCHMARKS: dict[str, Callable[[Setup, str, "argparse.Namespace"], Result]] = {
-    "P1": lambda setup, db, args: bench_p1(setup, db, args.rounds, args.warmup),
+    "P1": lambda setup, db, args: bench_p1(
+        setup, db, args.rounds * P1_ROUNDS_FACTOR, args.warmup * P1_ROUNDS_FACTOR
+    ),
     "P2": lambda setup, db, args: bench_p2(setup, db),
     "P4": lambda setup, db, args: bench_p4(setup, db, 5 if args.rounds >= 100 else 2),
     "P4-job": lambda setup, db, args: bench_p4_job(setup, db),

@@ -306,9 +306,14 @@ def _listing_sql(
     descending = sort == "-price"
     order = " DESC" if descending else ""
     if cursor:  # the rows after the cursor's in the page's order
+        # A row comparison: both databases read the (price list, key, product) index from
+        # the cursor on. Spelled as "key beyond, or key equal and product beyond", SQLite
+        # read every listing of the price list before the cursor once the values were
+        # parameters (1 ms at page 200 of data set L, more the deeper), and PostgreSQL
+        # merged two index scans and sorted.
         beyond = "<" if descending else ">"
-        where.append(f"(l.{key} {beyond} %s OR (l.{key} = %s AND l.product_id {beyond} %s))")
-        params += [cursor[0], cursor[0], cursor[1]]
+        where.append(f"(l.{key}, l.product_id) {beyond} (%s, %s)")
+        params += [cursor[0], cursor[1]]
     filters = " AND ".join(where)
     # Only fixed fragments are joined into the statements; every value is a parameter.
     if not query.search:
@@ -335,13 +340,17 @@ def _listing_sql(
     else:  # fewer than three letters: no key, the price list's listings are read
         by_name = "l.name_folded LIKE %s"
         name_params = [f"%{connection.ops.prep_for_like_query(folded)}%"]
+    # The name first: SQLite tests a row's conditions in the order written, and the term
+    # rules out most listings (all but 624 of 10,000 on L for "костюм") before an attribute
+    # filter parses each one's JSON: the filtered search 6.4 → 4.2 ms. PostgreSQL orders
+    # them itself.
     sql = (
-        f"SELECT {LISTING_COLUMNS} FROM {LISTINGS} WHERE {filters} AND {by_name}"  # noqa: S608
+        f"SELECT {LISTING_COLUMNS} FROM {LISTINGS} WHERE {by_name} AND {filters}"  # noqa: S608
         f" UNION SELECT {LISTING_COLUMNS} FROM {LISTINGS} WHERE {filters}"
         f" AND l.product_id IN ({PRODUCTS_BY_CODE_PG if postgres else PRODUCTS_BY_CODE})"
         f" ORDER BY {key}{order}, product_id{order} LIMIT %s"
     )
-    return sql, [*params, *name_params, *params, *_code_params(partner, term), limit + 1]
+    return sql, [*name_params, *params, *params, *_code_params(partner, term), limit + 1]
 
 
 def _catalog_row(

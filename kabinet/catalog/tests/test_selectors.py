@@ -3,6 +3,7 @@
 import base64
 import json
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -95,6 +96,47 @@ def test_walking_by_price_shows_every_product_once_in_order(
     expected = sorted(prices, key=lambda pk: (prices[pk], pk), reverse=sort == "-price")
     assert seen == expected
     assert len(set(seen)) == len(tied)
+
+
+def _plan(sql: str, params: list[Any]) -> str:
+    explain = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # a few rows: the table would be read whole
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute(explain + sql, params)
+        return "\n".join(str(row[-1]) for row in cursor.fetchall())
+
+
+@pytest.mark.parametrize("sort", ["name", "price", "-price"])
+def test_a_deep_page_is_read_from_the_cursor_on(
+    partner_a: Partner, price_list_a: PriceList, tied: list[Product], sort: str
+) -> None:
+    """The cursor bounds the index range read; as a mere filter, a page deep in the catalog
+    would read every listing before it (SQLite did, with the cursor as parameters)."""
+    first = catalog_page(
+        partner=partner_a, price_list=price_list_a, query=CatalogQuery(sort=sort), limit=2
+    )
+    assert first.next_cursor is not None
+    executed: list[tuple[str, list[Any]]] = []
+
+    def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        executed.append((sql, list(params)))
+        return execute(sql, params, many, context)
+
+    query = CatalogQuery(sort=sort, after=first.next_cursor)
+    with connection.execute_wrapper(record):
+        catalog_page(partner=partner_a, price_list=price_list_a, query=query, limit=2)
+    [(sql, params)] = executed
+    plan = _plan(sql, params)
+    key = "name_folded" if sort == "name" else "min_price"
+    if connection.vendor == "sqlite":
+        assert f"({key},product_id)>(?,?)" in plan or f"({key},product_id)<(?,?)" in plan, plan
+    else:
+        index_condition = plan.split("Index Cond:")[1].replace("::text", "")
+        assert f"ROW(({key}), product_id)" in index_condition or (
+            f"ROW({key}, product_id)" in index_condition
+        ), plan
 
 
 def test_walking_a_filtered_catalog_keeps_the_filter(

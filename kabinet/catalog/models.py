@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Now, Upper
+from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -277,6 +278,14 @@ class Listing(models.Model):
     min_price = models.DecimalField(max_digits=12, decimal_places=2)
     max_price = models.DecimalField(max_digits=12, decimal_places=2)
     stock = models.DecimalField(max_digits=14, decimal_places=3)
+    # What the search index needs of the stock (PostgreSQL, migration 0009): a change of
+    # quantity that leaves a listing in stock changes no indexed column, so it stays a HOT
+    # update that writes no index entry.
+    in_stock = models.GeneratedField(
+        expression=GreaterThan(models.F("stock"), 0),
+        output_field=models.BooleanField(),
+        db_persist=True,
+    )
     variant_count = models.PositiveIntegerField()
     # Copies of the product's, so that a page filters and shows rows without joining products.
     attributes = models.JSONField(default=dict)

@@ -226,12 +226,14 @@ CENTS = Decimal("0.01")  # Listing.min_price and max_price
 THOUSANDTHS = Decimal("0.001")  # Listing.stock
 
 
-# PostgreSQL's name search (migrations 0006 and 0008): a listing's keys are its price list's id
+# PostgreSQL's name search (migrations 0006, 0008, 0009): a listing's keys are its price list's id
 # and every three consecutive characters of its folded name, so a name contains the term only
 # if its keys contain the term's; and its filter keys (in stock, each text attribute), so a
 # search with filters reads only the listings that match them too. The expression is the
 # index's, as written there.
-SEARCH_KEYS = "catalog_listing_search_keys(l.price_list_id, l.name_folded, l.stock, l.attributes)"
+SEARCH_KEYS = (
+    "catalog_listing_search_keys(l.price_list_id, l.name_folded, l.in_stock, l.attributes)"
+)
 
 
 def listing_search_keys(price_list_id: int, folded: str) -> list[str]:

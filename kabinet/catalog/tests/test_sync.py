@@ -757,8 +757,9 @@ def _search_index_pending_pages_flushed() -> int:
 def test_a_refresh_leaves_nothing_in_the_search_index_pending_list(catalog: Catalog) -> None:
     """GIN gathers new entries in a pending list that every search reads in full; the refresh
     moves them into the index (services.search_index_flush)."""
-    # The measure works: a listing written without the refresh leaves pending entries.
-    Listing.objects.filter(price_list=catalog.base).update(stock=Decimal(1))
+    # The measure works: a listing written without the refresh leaves pending entries (out of
+    # stock: its "in stock" key goes).
+    Listing.objects.filter(price_list=catalog.base).update(stock=Decimal(0))
     assert _search_index_pending_pages_flushed() > 0
     prices_upsert(
         rows=[
@@ -769,3 +770,38 @@ def test_a_refresh_leaves_nothing_in_the_search_index_pending_list(catalog: Cata
     )
     assert listings_refresh_stale() > 0
     assert _search_index_pending_pages_flushed() == 0
+
+
+def _listing_updates() -> tuple[int, int]:
+    """This transaction's updates of listings so far: (all, HOT)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables "
+            "WHERE relname = 'catalog_listing'"
+        )
+        row = cursor.fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="HOT updates are PostgreSQL's")
+def test_a_stock_refresh_writes_no_index_entry(catalog: Catalog) -> None:
+    """A change of quantity that leaves a listing in stock changes no indexed column of it
+    (migration 0009: the search keys read `in_stock`), so the refresh's updates are HOT: no
+    index, the search index's ~20 keys a listing included, is written. Running out of stock
+    changes the "in stock" key, and is not."""
+    rows = [StockRow(Decimal(7), erp_id=f"G-{n}") for n in (1, 2, 3)] + [
+        StockRow(Decimal(12), erp_id="M-1")
+    ]
+    before = _listing_updates()
+    stock_upsert(rows=rows, actor=None)
+    assert listings_refresh_stale() == 3  # the gown in BASE, the mask in BASE and VIP
+    updated, hot = (a - b for a, b in zip(_listing_updates(), before, strict=True))
+    assert (updated, hot) == (3, 3)
+    assert listing(catalog.base, catalog.gown).stock == Decimal(21)
+
+    before = _listing_updates()
+    stock_upsert(rows=[StockRow(Decimal(0), erp_id="M-1")], actor=None)
+    assert listings_refresh_stale() == 2
+    updated, hot = (a - b for a, b in zip(_listing_updates(), before, strict=True))
+    assert (updated, hot) == (2, 0)
+    assert not Listing.objects.get(price_list=catalog.vip, product=catalog.mask).in_stock
